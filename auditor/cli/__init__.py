@@ -1,0 +1,47 @@
+"""The auditor command line (typer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from auditor import __version__
+from auditor.cli import demo_cmd, inventory_cmd
+from auditor.cli.common import LangOpt, handle_errors, out
+from auditor.i18n import _
+from auditor.problems import display_path
+from auditor.workspace import init_workspace
+
+app = typer.Typer(
+    name="auditor",
+    help="Information-security compliance auditor for Vietnamese state bodies.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(inventory_cmd.app, name="inventory")
+app.command("demo")(demo_cmd.demo)
+
+
+@app.command("init")
+@handle_errors
+def init(directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")],
+         lang: LangOpt = None) -> None:
+    """Create a workspace: inventory.yaml with commented examples, and checks/, profiles/, reports/."""
+    written = init_workspace(directory)
+    out.print(_("Workspace created in {dir}:").format(dir=display_path(directory)))
+    for p in written:
+        out.print(f"  {display_path(p)}")
+    out.print(_("Next: edit inventory.yaml, then run 'auditor inventory check'."))
+
+
+@app.command("version")
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    app()

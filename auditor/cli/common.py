@@ -1,0 +1,66 @@
+"""What every command shares: the --workspace, --lang and --json options, errors and exit codes."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from auditor.i18n import LANGUAGES, _, set_language
+from auditor.problems import InputError
+from auditor.store.db import StoreError
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", help="Workspace folder (default: the current folder).", show_default=False),
+]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="Language of messages: vi (default) or en.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def apply_lang(lang: str | None) -> None:
+    chosen = lang or os.environ.get("AUDITOR_LANG") or "vi"
+    if chosen not in LANGUAGES:
+        err.print(f"--lang: {chosen!r} ∉ {{{', '.join(LANGUAGES)}}}")
+        raise typer.Exit(EXIT_INPUT)
+    set_language(chosen)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def handle_errors(fn: F) -> F:
+    """Bad input and unusable stores end with their message and exit code 2, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        apply_lang(kwargs.get("lang"))
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            if kwargs.get("as_json"):
+                print_json({"ok": False, "problems": [p.as_json() for p in exc.problems]})
+            for p in exc.problems:
+                err.print(p.render(), markup=False)
+            err.print(_("{n} problem(s); nothing was stored.").format(n=len(exc.problems)))
+            raise typer.Exit(EXIT_INPUT) from None
+        except StoreError as exc:
+            err.print(str(exc), markup=False)
+            raise typer.Exit(EXIT_INPUT) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,123 @@
+"""auditor inventory check | load | list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+from sqlmodel import select
+
+from auditor.cli.common import EXIT_OK, JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, print_json
+from auditor.i18n import _
+from auditor.inventory.load import LoadedInventory, load_inventory
+from auditor.problems import display_path
+from auditor.store.db import Store, open_store
+from auditor.store.sync import SyncResult, sync_inventory
+from auditor.store.tables import InventoryImportRow, OrganisationRow, SystemRow
+from auditor.workspace import Workspace, find_workspace
+
+app = typer.Typer(help="Validate, load and list the inventory.", no_args_is_help=True)
+
+
+def load_into_store(ws: Workspace, store: Store) -> tuple[LoadedInventory, SyncResult]:
+    loaded = load_inventory(ws.inventory_path)
+    return loaded, sync_inventory(store, loaded)
+
+
+@app.command("check")
+@handle_errors
+def check(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+    """Validate inventory.yaml; print every problem as FILE:LINE:COLUMN: field: message (exit 2)."""
+    ws = find_workspace(workspace)
+    loaded = load_inventory(ws.inventory_path)
+    inv = loaded.inventory
+    if as_json:
+        print_json({"ok": True, "file": display_path(ws.inventory_path), "organisations": len(inv.organisations),
+                    "systems": len(inv.systems)})
+    else:
+        out.print(_("{file}: valid ({orgs} organisations, {systems} systems)").format(
+            file=display_path(ws.inventory_path), orgs=len(inv.organisations), systems=len(inv.systems)))
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command("load")
+@handle_errors
+def load(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+    """Validate inventory.yaml and bring the store in line with it (idempotent)."""
+    ws = find_workspace(workspace)
+    store = open_store(ws.root)
+    try:
+        _loaded, result = load_into_store(ws, store)
+    finally:
+        store.close()
+    data = {"added": result.added, "changed": result.changed, "removed": result.removed,
+            "unchanged": result.unchanged, "import_recorded": result.import_recorded, "store": store.url}
+    if as_json:
+        print_json(data)
+    else:
+        out.print(_("Loaded into {store}: {added} added, {changed} changed, {removed} no longer declared, "
+                    "{unchanged} unchanged.").format(**data))
+
+
+def _facts_summary(facts: dict[str, Any]) -> str:
+    parts = []
+    if facts.get("information"):
+        parts.append("/".join(facts["information"]))
+    pd = facts.get("personal_data_subjects")
+    if pd:
+        parts.append(_("personal data {basic:,} + {sensitive:,} sensitive").format(**pd))
+    if facts.get("online_public_service_level") is not None:
+        parts.append(_("online service level {n}").format(n=facts["online_public_service_level"]))
+    if facts.get("administrative_procedures"):
+        parts.append(_("administrative procedures"))
+    if facts.get("infrastructure_scope") not in (None, "none"):
+        parts.append(_("infrastructure: {scope}").format(scope=facts["infrastructure_scope"]))
+    if facts.get("always_on"):
+        parts.append("24/7")
+    return "; ".join(parts)
+
+
+@app.command("list")
+@handle_errors
+def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+    """List organisations and systems (from the store, loading inventory.yaml first if it changed)."""
+    ws = find_workspace(workspace)
+    store = open_store(ws.root)
+    try:
+        loaded = load_inventory(ws.inventory_path)
+        with store.session() as s:
+            last = s.exec(select(InventoryImportRow).order_by(InventoryImportRow.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+        if last is None or last.sha256 != loaded.sha256:
+            sync_inventory(store, loaded)
+            if not as_json:
+                err.print(_("inventory.yaml changed since the last load; loaded it."))
+        with store.session() as s:
+            orgs = s.exec(select(OrganisationRow).where(OrganisationRow.present).order_by(OrganisationRow.id)).all()
+            systems = s.exec(select(SystemRow).where(SystemRow.present).order_by(SystemRow.id)).all()
+    finally:
+        store.close()
+    if as_json:
+        print_json({
+            "organisations": [{"id": o.id, "name": o.name, "name_en": o.name_en, "roles": o.roles,
+                               "parent": o.parent_id} for o in orgs],
+            "systems": [{"id": r.id, "name": r.name, "name_en": r.name_en, "owner": r.owner_id,
+                         "operator": r.operator_id, "security_unit": r.security_unit_id, "lifecycle": r.lifecycle,
+                         "go_live": r.go_live, "retired_on": r.retired_on, "facts": r.facts,
+                         "hosts": len(r.declared.get("hosts", [])),
+                         "endpoints": len(r.declared.get("endpoints", []))} for r in systems],
+        })
+        return
+    t = Table(title=_("Organisations"))
+    for col in (_("Id"), _("Name"), _("Roles")):
+        t.add_column(col)
+    for o in orgs:
+        t.add_row(o.id, o.name, ", ".join(o.roles))
+    out.print(t)
+    t = Table(title=_("Information systems"))
+    for col in (_("Id"), _("Name"), _("Owner"), _("Operator"), _("State"), _("Go-live"), _("Facts for the level")):
+        t.add_column(col)
+    for r in systems:
+        t.add_row(r.id, r.name, r.owner_id, r.operator_id, _(r.lifecycle),
+                  r.go_live.isoformat() if r.go_live else "—", _facts_summary(r.facts))
+    out.print(t)

@@ -1,0 +1,39 @@
+"""Load inventory.yaml: safe YAML, then the models, then the whole-inventory checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from auditor.i18n import _
+from auditor.inventory import crossref
+from auditor.inventory.messages import problems_from
+from auditor.inventory.model import Inventory
+from auditor.problems import InputError
+from auditor.yamlsafe import load_yaml
+
+
+@dataclass(frozen=True)
+class LoadedInventory:
+    inventory: Inventory
+    path: Path
+    sha256: str
+
+
+def load_inventory(path: Path, *, today: dt.date | None = None) -> LoadedInventory:
+    """Validate ``path`` fully; raise :class:`InputError` listing every problem found."""
+    loaded = load_yaml(path)
+    if not isinstance(loaded.data, dict):
+        raise InputError([loaded.problem((), _("the inventory must be a mapping with 'organisations' and 'systems'"))])
+    try:
+        inventory = Inventory.model_validate(loaded.data)
+    except ValidationError as exc:
+        raise InputError(problems_from(exc, loaded, Inventory)) from None
+    problems = crossref.check(inventory, loaded, path.parent, today or dt.date.today())
+    if problems:
+        raise InputError(problems)
+    return LoadedInventory(inventory, path, hashlib.sha256(path.read_bytes()).hexdigest())

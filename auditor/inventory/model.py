@@ -1,0 +1,199 @@
+"""The schema of inventory.yaml.
+
+Every model forbids unknown keys. Facts that decide the security level are optional: a fact left out is
+"not declared", and the level rules say "cannot determine: missing X" rather than guess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from auditor.inventory.types import Address, Email, HostName, Id, Phone
+
+Lifecycle = Literal["planned", "building", "operating", "upgrading", "retired"]
+Role = Literal["owner", "operator", "security_unit", "appraiser"]
+InformationKind = Literal["public", "private", "personal", "state_secret"]
+SystemKind = Literal["internal", "online_service", "infrastructure", "industrial_control", "other"]
+Audience = Literal["internal", "agencies", "citizens", "businesses"]
+InfrastructureScope = Literal["none", "agency", "sector", "province", "multi_province", "national", "international"]
+Harm = Literal["none", "harm", "serious", "especially_serious"]
+IcsGrade = Literal["none", "grade_iv", "grade_iii", "grade_ii", "grade_i", "special", "national_security"]
+Exposure = Literal["public", "user", "internal", "management"]
+Zone = Literal["internet", "dmz", "server", "database", "management", "internal", "user", "wifi", "device_management"]
+Protocol = Literal["https", "http", "smtp", "smtps", "submission", "imap", "imaps", "pop3", "pop3s", "ldap", "ldaps",
+                   "ftp", "postgres", "rdp", "xmpp", "ssh", "tls", "tcp"]
+TransportProtocol = Literal["tcp", "udp"]
+PatchMethod = Literal["local", "ssh", "file", "none"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Representative(Strict):
+    name: str = Field(min_length=1)
+    title: str | None = None
+
+
+class Organisation(Strict):
+    id: Id
+    name: str = Field(min_length=1)
+    name_en: str | None = None
+    roles: list[Role] = Field(min_length=1)
+    parent: Id | None = None
+    mandate: str | None = None
+    representative: Representative | None = None
+    address: str | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+
+
+class Contact(Strict):
+    name: str = Field(min_length=1)
+    role: str | None = None
+    organisation: Id | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+class PersonalData(Strict):
+    basic: int = Field(default=0, ge=0, le=200_000_000)
+    sensitive: int = Field(default=0, ge=0, le=200_000_000)
+
+
+class Facts(Strict):
+    """What decides the level (Decree 85/2016 Art. 6-11; Decree 331/2026 Art. 11-15)."""
+
+    information: list[InformationKind] | None = Field(default=None, min_length=1)
+    kinds: list[SystemKind] | None = Field(default=None, min_length=1)
+    serves: list[Audience] | None = Field(default=None, min_length=1)
+    personal_data_subjects: PersonalData | None = None
+    online_public_service_level: int | None = Field(default=None, ge=0, le=4)
+    administrative_procedures: bool | None = None
+    conditional_business: bool | None = None
+    infrastructure_scope: InfrastructureScope | None = None
+    national_egovernment: bool | None = None
+    always_on: bool | None = None
+    national_data_centre: bool | None = None
+    defence_security_harm: Harm | None = None
+    industrial_control: IcsGrade | None = None
+    prime_minister_decision: int | None = Field(default=None, ge=1, le=5)
+
+
+_PORT_TEXT = re.compile(r"^\s*(\d{1,6})\s*(?:/\s*(tcp|udp))?\s*$", re.IGNORECASE)
+
+
+class ApprovedPort(Strict):
+    port: int = Field(ge=1, le=65535)
+    protocol: TransportProtocol = "tcp"
+    service: str | None = None
+    product: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_short_form(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise PydanticCustomError("port_invalid", "not a port: {value}", {"value": value})
+        if isinstance(value, int):
+            return {"port": value}
+        if isinstance(value, str):
+            m = _PORT_TEXT.match(value)
+            if not m:
+                raise PydanticCustomError("port_invalid", "not a port: {value}", {"value": value})
+            return {"port": int(m.group(1)), "protocol": (m.group(2) or "tcp").lower()}
+        return value
+
+    @property
+    def label(self) -> str:
+        return f"{self.port}/{self.protocol}"
+
+
+class PatchSource(Strict):
+    method: PatchMethod = "none"
+    user: str | None = None
+    port: int = Field(default=22, ge=1, le=65535)
+    host_key: str | None = None
+    identity_file: str | None = None
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _needs(self) -> PatchSource:
+        if self.method == "ssh" and not (self.user and self.host_key):
+            raise PydanticCustomError("patch_ssh_incomplete",
+                                      "SSH collection needs 'user' and a pinned 'host_key'", {})
+        if self.method == "file" and not self.path:
+            raise PydanticCustomError("patch_file_incomplete", "file collection needs 'path'", {})
+        return self
+
+
+class Host(Strict):
+    id: Id
+    name: str | None = None
+    address: Address
+    zone: Zone | None = None
+    exposure: Exposure = "internal"
+    os: str | None = None
+    approved_ports: list[ApprovedPort] = Field(default_factory=list)
+    patch: PatchSource = Field(default_factory=PatchSource)
+
+
+class Endpoint(Strict):
+    host: Id
+    port: int = Field(ge=1, le=65535)
+    protocol: Protocol = "tcp"
+    tls: bool = False
+    server_name: HostName | None = None
+    ca_bundle: str | None = None
+    description: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+class System(Strict):
+    id: Id
+    name: str = Field(min_length=1)
+    name_en: str | None = None
+    description: str | None = None
+    owner: Id
+    operator: Id
+    security_unit: Id | None = None
+    lifecycle: Lifecycle
+    go_live: dt.date | None = None
+    retired_on: dt.date | None = None
+    facts: Facts = Field(default_factory=Facts)
+    contacts: list[Contact] = Field(default_factory=list)
+    hosts: list[Host] = Field(default_factory=list)
+    endpoints: list[Endpoint] = Field(default_factory=list)
+
+    @field_validator("go_live", "retired_on", mode="before")
+    @classmethod
+    def _dates_are_text(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise PydanticCustomError("date_invalid", "not a date (YYYY-MM-DD): {value}", {"value": value})
+        return value
+
+
+class Meta(Strict):
+    title: str | None = None
+    province: str | None = None
+    contact: Email | None = None
+
+
+class Inventory(Strict):
+    version: Annotated[int, Field(ge=1, le=1)] = 1
+    meta: Meta = Field(default_factory=Meta)
+    organisations: list[Organisation] = Field(default_factory=list)
+    systems: list[System] = Field(default_factory=list)
+
+    def organisation(self, org_id: str) -> Organisation | None:
+        return next((o for o in self.organisations if o.id == org_id), None)
+
+    def system(self, system_id: str) -> System | None:
+        return next((s for s in self.systems if s.id == system_id), None)

@@ -1,0 +1,91 @@
+"""Opening the store: the database URL, SQLite's WAL mode, and migrations to the newest schema."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlmodel import Session, create_engine
+
+from auditor.i18n import _
+
+ENV_URL = "AUDITOR_DATABASE_URL"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreError(Exception):
+    """The store cannot be opened (bad URL, server down); reported with exit code 2."""
+
+
+def default_url(workspace: Path) -> str:
+    return f"sqlite:///{(workspace / '.auditor' / 'auditor.sqlite').resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+@dataclass
+class Store:
+    engine: Engine
+    url: str
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose work is committed at the end, or rolled back whole on any error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(workspace: Path, url: str | None = None, *, migrate: bool = True) -> Store:
+    url = url or os.environ.get(ENV_URL) or default_url(workspace)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(_("not a database URL: {url}").format(url=url)) from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+    elif parsed.get_backend_name() == "postgresql":
+        engine = create_engine(url, pool_pre_ping=True)
+    else:
+        raise StoreError(_("unsupported database {backend}; use SQLite or PostgreSQL")
+                         .format(backend=parsed.get_backend_name()))
+    store = Store(engine, parsed.render_as_string(hide_password=True))
+    if migrate:
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        except OperationalError as exc:
+            engine.dispose()
+            raise StoreError(_("cannot open the database {url}: {error}")
+                             .format(url=store.url, error=str(exc.orig).strip().splitlines()[0])) from None
+    return store

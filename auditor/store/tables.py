@@ -1,0 +1,85 @@
+"""Database tables. The schema itself is created and changed only by the Alembic migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+class OrganisationRow(SQLModel, table=True):
+    __tablename__ = "organisation"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    name_en: str | None = None
+    roles: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    parent_id: str | None = Field(default=None, max_length=64)
+    declared: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    present: bool = True
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class SystemRow(SQLModel, table=True):
+    __tablename__ = "system"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    name_en: str | None = None
+    owner_id: str = Field(max_length=64)
+    operator_id: str = Field(max_length=64)
+    security_unit_id: str | None = Field(default=None, max_length=64)
+    lifecycle: str = Field(max_length=16)
+    go_live: dt.date | None = None
+    retired_on: dt.date | None = None
+    facts: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    declared: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    declared_sha256: str = Field(max_length=64)
+    present: bool = True
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class HostRow(SQLModel, table=True):
+    __tablename__ = "host"
+
+    system_id: str = Field(primary_key=True, max_length=64)
+    host_id: str = Field(primary_key=True, max_length=64)
+    address: str = Field(max_length=255)
+    zone: str | None = Field(default=None, max_length=32)
+    exposure: str = Field(max_length=16)
+    approved_ports: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    patch_method: str = Field(max_length=16)
+    present: bool = True
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class EndpointRow(SQLModel, table=True):
+    __tablename__ = "endpoint"
+
+    system_id: str = Field(primary_key=True, max_length=64)
+    host_id: str = Field(primary_key=True, max_length=64)
+    port: int = Field(primary_key=True)
+    protocol: str = Field(max_length=16)
+    tls: bool
+    server_name: str | None = Field(default=None, max_length=255)
+    ca_bundle: str | None = None
+    present: bool = True
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class InventoryImportRow(SQLModel, table=True):
+    __tablename__ = "inventory_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, index=True)
+    path: str
+    loaded_at: dt.datetime = Field(default_factory=utcnow)
+    organisations: int
+    systems: int
+    changed: int
