@@ -60,6 +60,12 @@ def load(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt 
                     "{unchanged} unchanged.").format(**data))
 
 
+def lifecycle_label(state: str) -> str:
+    labels = {"planned": _("planned"), "building": _("building"), "operating": _("operating"),
+              "upgrading": _("upgrading"), "retired": _("retired")}
+    return labels.get(state, state)
+
+
 def _facts_summary(facts: dict[str, Any]) -> str:
     parts = []
     if facts.get("information"):
@@ -118,6 +124,6 @@ def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt
     for col in (_("Id"), _("Name"), _("Owner"), _("Operator"), _("State"), _("Go-live"), _("Facts for the level")):
         t.add_column(col)
     for r in systems:
-        t.add_row(r.id, r.name, r.owner_id, r.operator_id, _(r.lifecycle),
+        t.add_row(r.id, r.name, r.owner_id, r.operator_id, lifecycle_label(r.lifecycle),
                   r.go_live.isoformat() if r.go_live else "—", _facts_summary(r.facts))
     out.print(t)

@@ -1,85 +1,119 @@
-"""Checks that need the whole inventory: unique ids, references, roles, dates and files."""
+"""Checks that need the whole inventory: unique ids, references, roles, dates and files.
+
+The id and reference checks read the raw document, so that they are reported in the same run as type
+errors elsewhere in the file; the date checks need the validated model.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from auditor.i18n import _
-from auditor.inventory.model import Inventory
+from auditor.inventory.model import Inventory, System
 from auditor.problems import Problem
 from auditor.yamlsafe import LoadedYaml, Path_
 
 
-def _duplicates(ids: Iterable[tuple[Path_, str]], loaded: LoadedYaml, what: str) -> list[Problem]:
+def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:
+    return [(i, v) for i, v in enumerate(value) if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _duplicates(ids: Iterable[tuple[Path_, Any]], loaded: LoadedYaml, what: str) -> list[Problem]:
     seen: dict[str, Path_] = {}
     out = []
     for path, value in ids:
-        if value in seen:
-            first = loaded.position(seen[value])
+        if not isinstance(value, str | int):
+            continue
+        key = str(value)
+        if key in seen:
+            first = loaded.position(seen[key])
             out.append(loaded.problem(path, _("duplicate {what} {value!r} (first at line {line})")
-                                      .format(what=what, value=value, line=first.line)))
+                                      .format(what=what, value=key, line=first.line)))
         else:
-            seen[value] = path
+            seen[key] = path
     return out
 
 
-def check(inv: Inventory, loaded: LoadedYaml, workspace: Path, today: dt.date) -> list[Problem]:
+def _port_label(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value}/tcp"
+    if isinstance(value, str):
+        number, _sep, proto = value.strip().partition("/")
+        return f"{number.strip()}/{(proto.strip() or 'tcp').lower()}"
+    if isinstance(value, dict):
+        return f"{value.get('port')}/{value.get('protocol', 'tcp')}"
+    return None
+
+
+def check_references(data: dict[str, Any], loaded: LoadedYaml, workspace: Path) -> list[Problem]:
     p: list[Problem] = []
-    orgs = {o.id: o for o in inv.organisations}
-    p += _duplicates(((("organisations", i, "id"), o.id) for i, o in enumerate(inv.organisations)),
-                     loaded, _("organisation id"))
-    p += _duplicates(((("systems", i, "id"), s.id) for i, s in enumerate(inv.systems)), loaded, _("system id"))
+    orgs = _items(data.get("organisations"))
+    systems = _items(data.get("systems"))
+    roles = {o.get("id"): o.get("roles") if isinstance(o.get("roles"), list) else [] for _i, o in orgs}
+    p += _duplicates(((("organisations", i, "id"), o.get("id")) for i, o in orgs), loaded, _("organisation id"))
+    p += _duplicates(((("systems", i, "id"), s.get("id")) for i, s in systems), loaded, _("system id"))
 
-    for i, org in enumerate(inv.organisations):
-        if org.parent is not None and org.parent not in orgs:
-            p.append(loaded.problem(("organisations", i, "parent"),
-                                    _("unknown organisation {ref!r}").format(ref=org.parent)))
+    def ref(path: Path_, value: Any, role: str | None = None) -> None:
+        if not isinstance(value, str):
+            return
+        if value not in roles:
+            p.append(loaded.problem(path, _("unknown organisation {ref!r}").format(ref=value)))
+        elif role is not None and role not in roles[value]:
+            p.append(loaded.problem(path, _("organisation {ref!r} does not have the role {role!r}")
+                                    .format(ref=value, role=role)))
 
-    for i, s in enumerate(inv.systems):
+    for i, org in orgs:
+        ref(("organisations", i, "parent"), org.get("parent"))
+    for i, s in systems:
         base: Path_ = ("systems", i)
-        for field, role in (("owner", "owner"), ("operator", "operator"), ("security_unit", "security_unit")):
-            ref = getattr(s, field)
-            if ref is None:
-                continue
-            if ref not in orgs:
-                p.append(loaded.problem((*base, field), _("unknown organisation {ref!r}").format(ref=ref)))
-            elif role not in orgs[ref].roles:
-                p.append(loaded.problem((*base, field), _("organisation {ref!r} does not have the role {role!r}")
-                                        .format(ref=ref, role=role)))
-        for j, c in enumerate(s.contacts):
-            if c.organisation is not None and c.organisation not in orgs:
-                p.append(loaded.problem((*base, "contacts", j, "organisation"),
-                                        _("unknown organisation {ref!r}").format(ref=c.organisation)))
-        p += _dates(s, base, loaded, today)
-        p += _duplicates((((*base, "hosts", j, "id"), h.id) for j, h in enumerate(s.hosts)), loaded, _("host id"))
-        host_ids = {h.id for h in s.hosts}
-        for j, h in enumerate(s.hosts):
-            p += _duplicates((((*base, "hosts", j, "approved_ports", k), ap.label)
-                              for k, ap in enumerate(h.approved_ports)), loaded, _("approved port"))
-            if h.patch.identity_file and not (workspace / h.patch.identity_file).is_file():
+        for field in ("owner", "operator", "security_unit"):
+            ref((*base, field), s.get(field), field)
+        for j, c in _items(s.get("contacts")):
+            ref((*base, "contacts", j, "organisation"), c.get("organisation"))
+        hosts = _items(s.get("hosts"))
+        p += _duplicates((((*base, "hosts", j, "id"), h.get("id")) for j, h in hosts), loaded, _("host id"))
+        host_ids = {h.get("id") for _j, h in hosts}
+        for j, h in hosts:
+            ports = h.get("approved_ports")
+            if isinstance(ports, list):
+                p += _duplicates((((*base, "hosts", j, "approved_ports", k), _port_label(v))
+                                  for k, v in enumerate(ports)), loaded, _("approved port"))
+            patch = h.get("patch")
+            if isinstance(patch, dict) and isinstance(patch.get("identity_file"), str) \
+                    and not (workspace / patch["identity_file"]).is_file():
                 p.append(loaded.problem((*base, "hosts", j, "patch", "identity_file"),
-                                        _("file not found: {path}").format(path=h.patch.identity_file)))
-        p += _duplicates((((*base, "endpoints", j), f"{e.host}:{e.port}") for j, e in enumerate(s.endpoints)),
+                                        _("file not found: {path}").format(path=patch["identity_file"])))
+        endpoints = _items(s.get("endpoints"))
+        p += _duplicates((((*base, "endpoints", j), f"{e.get('host')}:{e.get('port')}") for j, e in endpoints),
                          loaded, _("endpoint"))
-        for j, e in enumerate(s.endpoints):
-            if e.host not in host_ids:
-                p.append(loaded.problem((*base, "endpoints", j, "host"),
-                                        _("unknown host {ref!r} in system {system!r}").format(ref=e.host, system=s.id)))
-            if e.ca_bundle is not None and not (workspace / e.ca_bundle).is_file():
+        for j, e in endpoints:
+            if isinstance(e.get("host"), str) and e["host"] not in host_ids:
+                p.append(loaded.problem((*base, "endpoints", j, "host"), _("unknown host {ref!r} in system {system!r}")
+                                        .format(ref=e["host"], system=s.get("id"))))
+            if isinstance(e.get("ca_bundle"), str) and not (workspace / e["ca_bundle"]).is_file():
                 p.append(loaded.problem((*base, "endpoints", j, "ca_bundle"),
-                                        _("file not found: {path}").format(path=e.ca_bundle)))
+                                        _("file not found: {path}").format(path=e["ca_bundle"])))
     return p
 
 
-def _dates(s, base: Path_, loaded: LoadedYaml, today: dt.date) -> list[Problem]:  # type: ignore[no-untyped-def]
+def check_dates(inv: Inventory, loaded: LoadedYaml, today: dt.date) -> list[Problem]:
+    p: list[Problem] = []
+    for i, s in enumerate(inv.systems):
+        p += _system_dates(s, ("systems", i), loaded, today)
+    return p
+
+
+def _system_dates(s: System, base: Path_, loaded: LoadedYaml, today: dt.date) -> list[Problem]:
     p = []
     if s.lifecycle in ("operating", "upgrading", "retired") and s.go_live is None:
         p.append(loaded.problem((*base, "go_live"), _("a system that is {state} needs its go-live date")
                                 .format(state=s.lifecycle)))
     if s.lifecycle in ("operating", "upgrading") and s.go_live is not None and s.go_live > today:
-        p.append(loaded.problem((*base, "go_live"), _("go-live date {date} is in the future for a system that is {state}")
+        p.append(loaded.problem((*base, "go_live"),
+                                _("go-live date {date} is in the future for a system that is {state}")
                                 .format(date=s.go_live.isoformat(), state=s.lifecycle)))
     if s.lifecycle == "retired" and s.retired_on is None:
         p.append(loaded.problem((*base, "retired_on"), _("a retired system needs its retirement date")))

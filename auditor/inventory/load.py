@@ -1,4 +1,4 @@
-"""Load inventory.yaml: safe YAML, then the models, then the whole-inventory checks."""
+"""Load inventory.yaml: safe YAML, then the models and the whole-inventory checks, all reported together."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from auditor.i18n import _
 from auditor.inventory import crossref
 from auditor.inventory.messages import problems_from
 from auditor.inventory.model import Inventory
-from auditor.problems import InputError
+from auditor.problems import InputError, Problem
 from auditor.yamlsafe import load_yaml
 
 
@@ -29,11 +29,14 @@ def load_inventory(path: Path, *, today: dt.date | None = None) -> LoadedInvento
     loaded = load_yaml(path)
     if not isinstance(loaded.data, dict):
         raise InputError([loaded.problem((), _("the inventory must be a mapping with 'organisations' and 'systems'"))])
+    problems: list[Problem] = crossref.check_references(loaded.data, loaded, path.parent)
+    inventory: Inventory | None = None
     try:
         inventory = Inventory.model_validate(loaded.data)
     except ValidationError as exc:
-        raise InputError(problems_from(exc, loaded, Inventory)) from None
-    problems = crossref.check(inventory, loaded, path.parent, today or dt.date.today())
-    if problems:
+        problems += problems_from(exc, loaded, Inventory)
+    if inventory is not None:
+        problems += crossref.check_dates(inventory, loaded, today or dt.date.today())
+    if problems or inventory is None:
         raise InputError(problems)
     return LoadedInventory(inventory, path, hashlib.sha256(path.read_bytes()).hexdigest())

@@ -42,7 +42,7 @@ def model_at(root: type[BaseModel], path: Path_) -> type[BaseModel] | None:
 
 
 def _expected(ctx: dict[str, Any]) -> str:
-    return str(ctx.get("expected", "")).replace("'", "")
+    return str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
 
 
 def describe(error: dict[str, Any], root: type[BaseModel], path: Path_) -> str:
