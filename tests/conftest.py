@@ -1,0 +1,105 @@
+"""Shared fixtures: workspaces written from YAML text, the CLI, and the stores (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from auditor.cli import app
+from auditor.i18n import set_language
+
+REPO = Path(__file__).resolve().parent.parent
+AUDITOR_BIN = Path(sys.executable).parent / "auditor"
+PG_ENV = "AUDITOR_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AUDITOR_DATABASE_URL", raising=False)
+    monkeypatch.delenv("AUDITOR_WORKSPACE", raising=False)
+    monkeypatch.delenv("AUDITOR_LANG", raising=False)
+    set_language("vi")
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli() -> Callable[..., Result]:
+    """Run the auditor command line in-process (typer's runner), returning exit code and both streams."""
+    runner = CliRunner()
+
+    def run(*args: str | Path, env: dict[str, str] | None = None) -> Result:
+        r = runner.invoke(app, [str(a) for a in args], env=env, catch_exceptions=False)
+        return Result(r.exit_code, r.stdout, r.stderr)
+
+    return run
+
+
+def run_auditor(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
+                binary: Path = AUDITOR_BIN, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``auditor`` program as a separate process."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITOR_")}
+    full_env.update(env or {})
+    return subprocess.run([str(binary), *map(str, args)], cwd=cwd, env=full_env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+@pytest.fixture
+def make_workspace(tmp_path: Path) -> Callable[[str], Path]:
+    """A workspace folder whose inventory.yaml is the given text (dedented)."""
+
+    def make(text: str, name: str = "ws") -> Path:
+        ws = tmp_path / name
+        ws.mkdir(exist_ok=True)
+        (ws / "inventory.yaml").write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return ws
+
+    return make
+
+
+@pytest.fixture
+def demo_inventory_ws(tmp_path: Path) -> Path:
+    """A copy of the repository's own demo inventory (with its certificate bundle)."""
+    ws = tmp_path / "demo-inv"
+    ws.mkdir()
+    shutil.copy(REPO / "inventory.yaml", ws / "inventory.yaml")
+    shutil.copytree(REPO / "certs", ws / "certs")
+    return ws
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or the PostgreSQL server that ./dev test starts."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+        return
+    url = os.environ.get(PG_ENV)
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{PG_ENV} is not set in CI: the PostgreSQL tests must run there")
+        pytest.skip(f"no PostgreSQL server ({PG_ENV} unset); './dev test' starts one")
+    _reset_postgres(url)
+    yield url

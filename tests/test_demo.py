@@ -1,0 +1,60 @@
+"""The demo: real services on loopback, a valid demo workspace pointing at them, loaded into the store."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from auditor.demo.run import demo
+from auditor.inventory.load import load_inventory
+from tests.conftest import run_auditor
+
+
+def test_demo_command_runs_end_to_end(tmp_path: Path) -> None:
+    r = run_auditor("demo", "--dir", tmp_path / "demo", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    assert "Các dịch vụ đã khởi động trên loopback" in r.stdout
+    assert "Demo hoàn tất" in r.stdout
+    ws = tmp_path / "demo"
+    inv = load_inventory(ws / "inventory.yaml").inventory
+    dvc = inv.system("cong-dvc")
+    assert dvc is not None
+    https = next(e for e in dvc.endpoints if e.protocol == "https")
+    assert https.port != 443 and f"127.20.1.10:{https.port}" in r.stdout
+    engine = sa.create_engine(f"sqlite:///{ws / '.auditor' / 'auditor.sqlite'}")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM system")).scalar_one() == len(inv.systems)
+    engine.dispose()
+    # running it again replaces the previous demo workspace
+    assert run_auditor("demo", "--dir", ws).returncode == 0
+
+
+def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    r = run_auditor("demo", "--dir", tmp_path / "mine", env={"AUDITOR_LANG": "en"})
+    assert r.returncode == 2 and "not a demo workspace" in r.stderr
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_demo_services_are_real_sockets(tmp_path: Path) -> None:
+    with demo(tmp_path / "demo") as run:
+        tls = next(s for s in run.served if s.declared_port == 443)
+        plain = next(s for s in run.served if s.declared_port == 80)
+        ctx = ssl.create_default_context(cafile=str(run.workspace / "certs" / "so-khcn-internal-ca.pem"))
+        with socket.create_connection((tls.address, tls.port), timeout=5) as raw, \
+                ctx.wrap_socket(raw, server_hostname="dichvucong.angiang.gov.vn.invalid") as conn:
+            assert conn.version() in ("TLSv1.2", "TLSv1.3")
+            conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert b"Strict-Transport-Security" in conn.recv(4096)
+        with socket.create_connection((plain.address, plain.port), timeout=5) as conn:
+            conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+        assert not list((run.workspace).rglob("*.key")), "private keys must not be written into the workspace"
+    # stopped when the block ends
+    with socket.socket() as s:
+        s.settimeout(2)
+        assert s.connect_ex((tls.address, tls.port)) != 0
