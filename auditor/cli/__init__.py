@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from auditor import __version__
-from auditor.cli import demo_cmd, inventory_cmd
+from auditor.cli import demo_cmd, findings_cmd, inventory_cmd, scan_cmd
 from auditor.cli.common import LangOpt, handle_errors, out
 from auditor.i18n import _
 from auditor.problems import display_path
@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 app.add_typer(inventory_cmd.app, name="inventory")
 app.command("demo")(demo_cmd.demo)
+app.command("scan")(scan_cmd.scan)
+app.add_typer(findings_cmd.app, name="findings")
 
 
 @app.command("init")

@@ -93,10 +93,18 @@ def http_response(hsts: str | None) -> bytes:
 
 @dataclass
 class HttpListener(Listener):
-    """Plain HTTP on a port (no TLS)."""
+    """Plain HTTP on a port (no TLS); like real servers, it answers anything that is not HTTP with 400."""
 
     def respond(self, conn: socket.socket) -> None:
-        _read_request(conn)
+        first = conn.recv(4096)
+        if not first[:8].split(b" ")[0].isalpha():
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            return
+        while b"\r\n\r\n" not in first and len(first) < 65536:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            first += chunk
         conn.sendall(http_response(None))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -83,3 +83,48 @@ class InventoryImportRow(SQLModel, table=True):
     organisations: int
     systems: int
     changed: int
+
+
+class ScanRunRow(SQLModel, table=True):
+    __tablename__ = "scan_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    family: str = Field(max_length=16, index=True)
+    started_at: dt.datetime = Field(default_factory=utcnow)
+    finished_at: dt.datetime | None = None
+    status: str = Field(max_length=16)  # running, completed, failed
+    targets: int = 0
+    failed: int = 0
+    indeterminate: int = 0
+    errors: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class FindingRow(SQLModel, table=True):
+    """A finding is identified by (check, system, target); its status is open or resolved."""
+
+    __tablename__ = "finding"
+    __table_args__ = (UniqueConstraint("check_id", "system_id", "target", name="uq_finding_identity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_id: str = Field(max_length=64, index=True)
+    system_id: str = Field(max_length=64, index=True)
+    target: str = Field(max_length=255)
+    severity: str = Field(max_length=16)
+    status: str = Field(max_length=16, index=True)  # open, resolved
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    resolved_at: dt.datetime | None = None
+    times_seen: int = 1
+    last_run_id: int
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class RiskAcceptanceRow(SQLModel, table=True):
+    __tablename__ = "risk_acceptance"
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="finding.id", index=True)
+    justification: str
+    accepted_by: str = Field(max_length=255)
+    accepted_at: dt.datetime = Field(default_factory=utcnow)
+    expires_on: dt.date

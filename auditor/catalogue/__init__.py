@@ -1,0 +1,1 @@
+"""Content read from the workspace: the check catalogue (checks/) and the profiles (profiles/)."""

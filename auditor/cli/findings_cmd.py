@@ -1,0 +1,78 @@
+"""auditor findings [list] | accept."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from auditor.catalogue.checks import load_catalogue
+from auditor.cli.common import EXIT_FAIL, EXIT_INPUT, JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, print_json
+from auditor.cli.context import workspace_context
+from auditor.cli.findings_view import blocking, findings_table
+from auditor.findings.lifecycle import AcceptanceError, accept_risk, list_findings
+from auditor.i18n import _
+
+app = typer.Typer(help="Show findings and accept risks.", invoke_without_command=True)
+
+
+@app.callback()
+def main(ctx: typer.Context) -> None:
+    """Show findings (the default) or accept a risk."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_cmd, system=None, check=None, all_=False, workspace=None, lang=None, as_json=False)
+
+
+@app.command("list")
+@handle_errors
+def list_cmd(
+    system: Annotated[list[str] | None, typer.Option("--system", "-s", help="Only this system (repeatable).")] = None,
+    check: Annotated[str | None, typer.Option("--check", "-c", help="Only this check or family (tls, tls.cert).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include resolved findings.")] = False,
+    workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """List findings: open and accepted ones (with --all, resolved ones too)."""
+    with workspace_context(workspace) as ctx:
+        systems = ctx.check_systems(system)
+        catalogue = load_catalogue(ctx.ws.content("checks"))
+        with ctx.store.session() as s:
+            views = list_findings(s, dt.date.today(), systems=systems, include_resolved=all_, check_prefix=check)
+    if as_json:
+        print_json({"findings": [v.as_json() for v in views]})
+    elif views:
+        out.print(findings_table(views, catalogue, _("Findings")))
+    else:
+        out.print(_("No findings."))
+    if blocking(views):
+        raise typer.Exit(EXIT_FAIL)
+
+
+@app.command("accept")
+@handle_errors
+def accept_cmd(
+    finding_id: Annotated[int, typer.Argument(help="The finding's number (first column of 'auditor findings').")],
+    justification: Annotated[str, typer.Option("--justification", "-j", help="Why the risk is accepted.")],
+    until: Annotated[str, typer.Option("--until", help="Last day the acceptance holds (YYYY-MM-DD).")],
+    by: Annotated[str, typer.Option("--by", help="Who accepts the risk (name, title).")],
+    workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Accept the risk of an open finding, with a justification and an expiry date."""
+    try:
+        expires = dt.date.fromisoformat(until)
+    except ValueError:
+        err.print(_("--until: not a valid date (YYYY-MM-DD): {value!r}").format(value=until))
+        raise typer.Exit(EXIT_INPUT) from None
+    if not justification.strip() or not by.strip():
+        err.print(_("a justification and the name of who accepts are required"))
+        raise typer.Exit(EXIT_INPUT)
+    with workspace_context(workspace) as ctx, ctx.store.session() as s:
+        try:
+            acc = accept_risk(s, finding_id, justification.strip(), by.strip(), expires, dt.date.today())
+        except AcceptanceError as exc:
+            err.print(str(exc))
+            raise typer.Exit(EXIT_INPUT) from None
+    if as_json:
+        print_json({"finding": finding_id, "acceptance": acc.id, "expires_on": expires.isoformat()})
+    else:
+        out.print(_("Risk accepted on finding {id} until {date}.").format(id=finding_id, date=expires.isoformat()))

@@ -1,0 +1,1 @@
+"""Evaluation: observations and declared facts in, outcomes (pass / fail / indeterminate / n.a.) out. No I/O."""

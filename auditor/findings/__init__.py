@@ -1,0 +1,1 @@
+"""The findings lifecycle shared by every check family: open, seen again, resolved, accepted risk."""

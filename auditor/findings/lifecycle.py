@@ -1,0 +1,147 @@
+"""Apply a run's outcomes to the findings, and read findings with their effective status.
+
+A failing outcome opens a finding (or updates its last-seen); a passing or no-longer-applicable outcome
+from a later successful probe of the same target resolves it; an indeterminate outcome changes nothing.
+Acceptance is a decision with an expiry: an open finding with an unexpired acceptance shows as
+"accepted", and shows as "open" again once the acceptance has expired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from auditor.evaluate.outcome import Outcome
+from auditor.i18n import _
+from auditor.store.tables import FindingRow, RiskAcceptanceRow
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    opened: int
+    updated: int
+    resolved: int
+    indeterminate: int
+
+
+def apply_outcomes(session: Session, run_id: int, outcomes: Iterable[Outcome], now: dt.datetime) -> ApplyResult:
+    outcomes = list(outcomes)
+    systems = {o.system for o in outcomes}
+    existing: dict[tuple[str, str, str], FindingRow] = {}
+    if systems:
+        for row in session.exec(select(FindingRow).where(FindingRow.system_id.in_(systems))):  # type: ignore[attr-defined]
+            existing[(row.check_id, row.system_id, row.target)] = row
+    opened = updated = resolved = indeterminate = 0
+    for o in outcomes:
+        key = (o.check, o.system, o.target)
+        row = existing.get(key)
+        if o.verdict == "indeterminate":
+            indeterminate += 1
+            continue
+        if o.verdict == "fail":
+            if row is None:
+                row = FindingRow(check_id=o.check, system_id=o.system, target=o.target, severity=o.severity,
+                                 status="open", first_seen=now, last_seen=now, last_run_id=run_id, detail=o.detail)
+                existing[key] = row
+                opened += 1
+            else:
+                if row.status != "open":
+                    row.status, row.resolved_at = "open", None
+                    opened += 1
+                else:
+                    updated += 1
+                row.last_seen, row.last_run_id, row.severity, row.detail = now, run_id, o.severity, o.detail
+                row.times_seen += 1
+            session.add(row)
+        elif row is not None and row.status == "open":
+            row.status, row.resolved_at, row.last_run_id = "resolved", now, run_id
+            session.add(row)
+            resolved += 1
+    return ApplyResult(opened, updated, resolved, indeterminate)
+
+
+@dataclass(frozen=True)
+class FindingView:
+    id: int
+    check: str
+    system: str
+    target: str
+    severity: str
+    status: str  # open, accepted, resolved
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    resolved_at: dt.datetime | None
+    detail: dict[str, Any]
+    acceptance: dict[str, Any] | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "check": self.check, "system": self.system, "target": self.target,
+                "severity": self.severity, "status": self.status, "first_seen": self.first_seen.isoformat(),
+                "last_seen": self.last_seen.isoformat(),
+                "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
+                "detail": self.detail, "acceptance": self.acceptance}
+
+
+def effective_view(row: FindingRow, acceptance: RiskAcceptanceRow | None, today: dt.date) -> FindingView:
+    status = row.status
+    acc = None
+    if acceptance is not None:
+        active = acceptance.expires_on >= today
+        acc = {"justification": acceptance.justification, "accepted_by": acceptance.accepted_by,
+               "accepted_at": acceptance.accepted_at.isoformat(), "expires_on": acceptance.expires_on.isoformat(),
+               "expired": not active}
+        if row.status == "open" and active:
+            status = "accepted"
+    assert row.id is not None
+    return FindingView(row.id, row.check_id, row.system_id, row.target, row.severity, status,
+                       _aware(row.first_seen), _aware(row.last_seen),
+                       _aware(row.resolved_at) if row.resolved_at else None, row.detail, acc)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite gives back naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def list_findings(session: Session, today: dt.date, *, systems: set[str] | None = None,
+                  include_resolved: bool = False, check_prefix: str | None = None) -> list[FindingView]:
+    query = select(FindingRow)
+    if systems:
+        query = query.where(FindingRow.system_id.in_(systems))  # type: ignore[attr-defined]
+    if not include_resolved:
+        query = query.where(FindingRow.status == "open")
+    rows = list(session.exec(query.order_by(FindingRow.system_id, FindingRow.target, FindingRow.check_id)))
+    latest: dict[int, RiskAcceptanceRow] = {}
+    if rows:
+        ids = [r.id for r in rows]
+        for acc in session.exec(select(RiskAcceptanceRow).where(RiskAcceptanceRow.finding_id.in_(ids))  # type: ignore[attr-defined]
+                                .order_by(RiskAcceptanceRow.id)):
+            latest[acc.finding_id] = acc
+    views = [effective_view(r, latest.get(r.id or 0), today) for r in rows]
+    if check_prefix:
+        views = [v for v in views if v.check == check_prefix or v.check.startswith(check_prefix + ".")]
+    return views
+
+
+class AcceptanceError(Exception):
+    pass
+
+
+def accept_risk(session: Session, finding_id: int, justification: str, accepted_by: str, expires_on: dt.date,
+                today: dt.date) -> RiskAcceptanceRow:
+    row = session.get(FindingRow, finding_id)
+    if row is None:
+        raise AcceptanceError(_("no finding has the id {id}").format(id=finding_id))
+    if row.status != "open":
+        raise AcceptanceError(_("only an open finding can be accepted; this one is {status}").format(status=row.status))
+    if expires_on < today:
+        raise AcceptanceError(_("the expiry date {date} is already past").format(date=expires_on.isoformat()))
+    acc = RiskAcceptanceRow(finding_id=finding_id, justification=justification, accepted_by=accepted_by,
+                            expires_on=expires_on)
+    session.add(acc)
+    session.flush()
+    return acc

@@ -1,0 +1,65 @@
+"""The plan: what to check, derived only from what the inventory declares (nothing else is ever touched)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor.inventory.model import Inventory
+
+STARTTLS = {"smtp": "SMTP", "submission": "SMTP", "imap": "IMAP", "pop3": "POP3", "ldap": "LDAP", "ftp": "FTP",
+            "xmpp": "XMPP", "postgres": "POSTGRES", "rdp": "RDP"}
+
+
+@dataclass(frozen=True)
+class TlsTarget:
+    system_id: str
+    host_id: str
+    address: str
+    port: int
+    protocol: str
+    server_name: str | None
+    ca_bundle: str | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.host_id}:{self.port}"
+
+    @property
+    def name_to_check(self) -> str:
+        """The name clients reach the endpoint by: the declared server name, else the address."""
+        return self.server_name or self.address
+
+    @property
+    def is_web(self) -> bool:
+        return self.protocol == "https"
+
+    @property
+    def starttls(self) -> str | None:
+        return STARTTLS.get(self.protocol)
+
+
+def _single_address(address: str) -> bool:
+    try:
+        ipaddress.ip_network(address, strict=False)
+    except ValueError:
+        return True  # a host name
+    return "/" not in address
+
+
+def tls_targets(inv: Inventory, workspace: Path, systems: set[str] | None = None) -> list[TlsTarget]:
+    targets = []
+    for s in inv.systems:
+        if systems is not None and s.id not in systems:
+            continue
+        if s.lifecycle == "retired":
+            continue
+        hosts = {h.id: h for h in s.hosts}
+        for e in s.endpoints:
+            host = hosts[e.host]
+            if not e.tls or not _single_address(host.address):
+                continue
+            targets.append(TlsTarget(s.id, host.id, host.address, e.port, e.protocol, e.server_name,
+                                     str((workspace / e.ca_bundle).resolve()) if e.ca_bundle else None))
+    return targets
