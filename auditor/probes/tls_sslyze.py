@@ -6,6 +6,7 @@ batch of endpoints runs in its own process, started from a fork server that has 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import socket
 import ssl
@@ -46,10 +47,8 @@ def answers_tls(target: TlsTarget, timeout: float) -> bool | None:
     ctx.verify_mode = ssl.CERT_NONE
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     tls = ctx.wrap_bio(incoming, outgoing, server_hostname=target.server_name or None)
-    try:
+    with contextlib.suppress(ssl.SSLWantReadError):  # it waits for the server: the hello is written
         tls.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
     hello = outgoing.read()
     try:
         with socket.create_connection((target.address, target.port), timeout=timeout) as sock:
