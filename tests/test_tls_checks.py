@@ -19,14 +19,17 @@ from auditor.probes.tls_observation import TlsObservation
 from auditor.probes.tls_sslyze import probe_all
 from tests.conftest import REPO
 
+ZooObs = tuple[list[ZooServer], dict[str, TlsObservation]]
+Content = tuple[Catalogue, TlsPolicies]
+
 
 @pytest.fixture(scope="module")
-def content() -> tuple[Catalogue, TlsPolicies]:
+def content() -> Content:
     return load_catalogue(REPO / "checks"), load_tls_policies(REPO / "profiles")
 
 
 @pytest.fixture(scope="module")
-def zoo_observations() -> Iterator[tuple[list[ZooServer], dict[str, TlsObservation]]]:
+def zoo_observations() -> Iterator[ZooObs]:
     zoo = Zoo()
     try:
         servers = standard_zoo(zoo)
@@ -39,7 +42,7 @@ def zoo_observations() -> Iterator[tuple[list[ZooServer], dict[str, TlsObservati
         zoo.close()
 
 
-def judge(obs: TlsObservation, content: tuple[Catalogue, TlsPolicies], level: int | None = None) -> list[Outcome]:
+def judge(obs: TlsObservation, content: Content, level: int | None = None) -> list[Outcome]:
     catalogue, policies = content
     return evaluate_tls(obs, policies.for_level(level), catalogue, dt.datetime.now(dt.UTC))
 
@@ -48,7 +51,7 @@ def failing(outcomes: list[Outcome]) -> set[str]:
     return {o.check for o in outcomes if o.verdict == "fail"}
 
 
-def test_every_tls_check_is_in_the_catalogue(content: tuple[Catalogue, TlsPolicies]) -> None:
+def test_every_tls_check_is_in_the_catalogue(content: Content) -> None:
     catalogue, _ = content
     for check in TLS_CHECKS:
         spec = catalogue.get(check)
@@ -57,8 +60,8 @@ def test_every_tls_check_is_in_the_catalogue(content: tuple[Catalogue, TlsPolici
 
 @pytest.mark.parametrize("name", ["clean", "tls13-ecdsa", "expired", "expiring", "self-signed", "wrong-name", "tls10-11",
                                   "rsa-kx-cbc", "rsa1024", "sha1", "no-hsts", "short-hsts", "imaps", "plain-http"])
-def test_each_server_gives_exactly_its_findings(name: str, zoo_observations: tuple[list[ZooServer], dict[str, TlsObservation]],
-                                                content: tuple[Catalogue, TlsPolicies]) -> None:
+def test_each_server_gives_exactly_its_findings(name: str, zoo_observations: ZooObs,
+                                                content: Content) -> None:
     servers, observations = zoo_observations
     server = next(s for s in servers if s.name == name)
     outcomes = judge(observations[name], content)
@@ -70,14 +73,14 @@ def test_each_server_gives_exactly_its_findings(name: str, zoo_observations: tup
 
 
 def test_closed_port_is_unreachable_and_nothing_else_passes(
-        zoo_observations: tuple[list[ZooServer], dict[str, TlsObservation]], content: tuple[Catalogue, TlsPolicies]) -> None:
+        zoo_observations: ZooObs, content: Content) -> None:
     outcomes = {o.check: o for o in judge(zoo_observations[1]["closed"], content)}
     assert outcomes["target.unreachable"].verdict == "fail"
     assert all(o.verdict == "indeterminate" for c, o in outcomes.items() if c != "target.unreachable")
 
 
-def test_details_say_what_was_seen(zoo_observations: tuple[list[ZooServer], dict[str, TlsObservation]],
-                                   content: tuple[Catalogue, TlsPolicies]) -> None:
+def test_details_say_what_was_seen(zoo_observations: ZooObs,
+                                   content: Content) -> None:
     obs = zoo_observations[1]
 
     def detail(name: str, check: str) -> dict[str, object]:
@@ -95,8 +98,8 @@ def test_details_say_what_was_seen(zoo_observations: tuple[list[ZooServer], dict
     assert {s["suite"] for s in no_fs} >= {"TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_RSA_WITH_AES_256_CBC_SHA"}  # type: ignore[index]
 
 
-def test_thresholds_come_from_the_level_policy(zoo_observations: tuple[list[ZooServer], dict[str, TlsObservation]],
-                                               content: tuple[Catalogue, TlsPolicies]) -> None:
+def test_thresholds_come_from_the_level_policy(zoo_observations: ZooObs,
+                                               content: Content) -> None:
     obs = zoo_observations[1]["rsa-kx-cbc"]
     strict = {o.check: o for o in judge(obs, content, level=3)}
     lenient = {o.check: o for o in judge(obs, content, level=1)}
@@ -109,14 +112,14 @@ def test_thresholds_come_from_the_level_policy(zoo_observations: tuple[list[ZooS
 
 
 def test_vulnerability_probes_ran_and_found_nothing_on_current_openssl(
-        zoo_observations: tuple[list[ZooServer], dict[str, TlsObservation]]) -> None:
+        zoo_observations: ZooObs) -> None:
     obs = zoo_observations[1]["rsa-kx-cbc"]
     assert obs.heartbleed is False and obs.ccs_injection is False and obs.compression is False
     assert obs.secure_renegotiation is True
     assert obs.robot is not None and obs.robot.startswith("NOT_VULNERABLE")
 
 
-def test_probe_error_is_indeterminate_never_a_pass(content: tuple[Catalogue, TlsPolicies]) -> None:
+def test_probe_error_is_indeterminate_never_a_pass(content: Content) -> None:
     target = TlsTarget("s", "h", "127.0.0.1", 443, "https", "x.test", None)
     obs = TlsObservation(target, reachable=True, speaks_tls=True, errors={
         "certificate_info": "timeout", "tls_1_0_cipher_suites": "timeout", "http_headers": "timeout",
