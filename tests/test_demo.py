@@ -18,6 +18,10 @@ def test_demo_command_runs_end_to_end(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "Các dịch vụ đã khởi động trên loopback" in r.stdout
     assert "Demo hoàn tất" in r.stdout
+    # the broken endpoints the demo serves show up as their findings
+    for check in ("tls.cert.expired", "tls.cert.expiring", "tls.cert.untrusted", "tls.cert.hostname_mismatch",
+                  "tls.protocol.legacy", "tls.hsts.missing"):
+        assert check in r.stdout, check
     ws = tmp_path / "demo"
     inv = load_inventory(ws / "inventory.yaml").inventory
     dvc = inv.system("cong-dvc")
@@ -42,6 +46,10 @@ def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
 
 def test_demo_services_are_real_sockets(tmp_path: Path) -> None:
     with demo(tmp_path / "demo") as run:
+        by_system = {(f.system, f.check) for f in run.findings}
+        assert ("quan-ly-can-bo", "tls.cert.expired") in by_system
+        assert ("cong-ttdt", "tls.protocol.legacy") in by_system
+        assert not any(f.system == "cong-dvc" for f in run.findings), "the well-configured portal has no finding"
         tls = next(s for s in run.served if s.declared_port == 443)
         plain = next(s for s in run.served if s.declared_port == 80)
         ctx = ssl.create_default_context(cafile=str(run.workspace / "certs" / "so-khcn-internal-ca.pem"))

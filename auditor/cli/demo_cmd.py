@@ -7,9 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from auditor.cli.common import LangOpt, handle_errors, out
+from auditor.catalogue.checks import load_catalogue
+from auditor.cli.common import LangOpt, err, handle_errors, out
+from auditor.cli.findings_view import findings_table
 from auditor.demo.run import demo as run_demo
 from auditor.i18n import _
 from auditor.problems import display_path
@@ -25,7 +28,18 @@ def demo(
 ) -> None:
     """Start services on loopback, write a demo workspace that declares them, and run the auditor on it."""
     started = time.monotonic()
-    with run_demo(directory) as run:
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
+                  transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def advance(family: str, total: int, label: str) -> None:
+            if family not in tasks:
+                tasks[family] = bar.add_task(family.upper(), total=total)
+            bar.update(tasks[family], advance=1, description=f"{family.upper()} {label}")
+
+        ctx = run_demo(directory, progress=advance)
+        run = ctx.__enter__()
+    try:
         t = Table(title=_("Services started on loopback"))
         for col in (_("System"), _("Host"), _("Listening on"), _("Declared port"), _("Service")):
             t.add_column(col)
@@ -36,8 +50,15 @@ def demo(
         assert run.sync is not None
         out.print(_("Inventory valid: {n} systems; loaded into {store} ({added} added, {changed} changed).").format(
             n=run.systems, store=run.store_url, added=run.sync.added, changed=run.sync.changed))
+        for r in run.scans:
+            out.print(_("{family} scan: {targets} endpoints in {s:.1f} s, {opened} findings opened.").format(
+                family=r.family.upper(), targets=r.targets, s=r.seconds, opened=r.applied.opened if r.applied else 0))
+        catalogue = load_catalogue(run.workspace / "checks")
+        out.print(findings_table(run.findings, catalogue, _("Findings")))
         if serve > 0:
-            out.print(_("Services stay up for {s:.0f} s; in another terminal: cd {dir} && auditor inventory list")
+            out.print(_("Services stay up for {s:.0f} s; in another terminal: cd {dir} && auditor scan")
                       .format(s=serve, dir=display_path(run.workspace)))
             time.sleep(serve)
+    finally:
+        ctx.__exit__(None, None, None)
     out.print(_("Demo finished in {s:.1f} s.").format(s=time.monotonic() - started))

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import shutil
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from auditor.demo.lab import Served, start_lab
+from auditor.demo.lab import DemoLab, Served
+from auditor.findings.lifecycle import FindingView, list_findings
 from auditor.i18n import _
 from auditor.inventory.load import load_inventory
 from auditor.problems import InputError, Problem, display_path
+from auditor.scan import Progress, ScanReport, run_scan
 from auditor.store.db import open_store
 from auditor.store.sync import SyncResult, sync_inventory
-from auditor.workspace import INVENTORY, content_root, init_workspace
+from auditor.workspace import INVENTORY, Workspace, content_root, init_workspace
 from auditor.yamlsafe import load_yaml
 
 MARKER = ".auditor-demo"
+DEMO_CA = "certs/so-khcn-internal-ca.pem"
 
 
 @dataclass
@@ -31,6 +34,8 @@ class DemoRun:
     sync: SyncResult | None = None
     systems: int = 0
     store_url: str = ""
+    scans: list[ScanReport] = field(default_factory=list)
+    findings: list[FindingView] = field(default_factory=list)
 
 
 def _prepare(target: Path) -> None:
@@ -40,7 +45,7 @@ def _prepare(target: Path) -> None:
                                       _("the folder exists and is not a demo workspace; choose another with --dir"))])
         shutil.rmtree(target)
     target.mkdir(parents=True, exist_ok=True)
-    (target / MARKER).write_text("made by 'auditor demo'; removed and rewritten by the next run\n", encoding="utf-8")
+    (target / MARKER).write_text("made by 'auditor demo'; the next run removes and rewrites it\n", encoding="utf-8")
 
 
 def _demo_inventory(served: list[Served]) -> str:
@@ -59,31 +64,39 @@ def _demo_inventory(served: list[Served]) -> str:
             new = moved.get((system["id"], ep["host"], ep["port"]))
             if new:
                 ep["port"] = new
+                if ep.get("tls"):
+                    ep["ca_bundle"] = DEMO_CA
     header = ("# Demo workspace written by 'auditor demo': the shipped demo inventory, with the services the demo\n"
-              "# really runs moved to the loopback ports they listen on.\n")
+              "# really runs moved to the loopback ports they listen on. The demo CA in certs/ stands in for the\n"
+              "# public CA a real portal would use, so each served TLS endpoint trusts it (ca_bundle).\n")
     return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
 
 
 @contextlib.contextmanager
-def demo(target: Path) -> Iterator[DemoRun]:
-    """Start the services and write and load the workspace; the services stop when the block ends."""
+def demo(target: Path, progress: Progress | None = None) -> Iterator[DemoRun]:
+    """Start the services, write and load the workspace and scan it; the services stop when the block ends."""
     _prepare(target)
     data = load_yaml(content_root() / INVENTORY).data
     addresses = {(s["id"], h["id"]): h["address"] for s in data["systems"] for h in s.get("hosts", [])}
-    with tempfile.TemporaryDirectory(prefix="auditor-demo-keys-") as scratch:
-        served, _ca = start_lab(target / "certs", Path(scratch), addresses)
+    lab = DemoLab(addresses)
+    try:
+        served = lab.start()
+        init_workspace(target, inventory_text=_demo_inventory(served))
+        (target / DEMO_CA).parent.mkdir(parents=True, exist_ok=True)
+        (target / DEMO_CA).write_bytes(lab.ca.cert_pem)
+        run = DemoRun(target, served)
+        loaded = load_inventory(target / INVENTORY)
+        run.systems = len(loaded.inventory.systems)
+        store = open_store(target)
         try:
-            init_workspace(target, inventory_text=_demo_inventory(served))
-            run = DemoRun(target, served)
-            loaded = load_inventory(target / INVENTORY)
-            store = open_store(target)
-            try:
-                run.sync = sync_inventory(store, loaded)
-                run.store_url = store.url
-            finally:
-                store.close()
-            run.systems = len(loaded.inventory.systems)
-            yield run
+            run.sync = sync_inventory(store, loaded)
+            run.store_url = store.url
+            run.scans = run_scan(Workspace(target.resolve()), store, loaded.inventory, {"tls"}, None,
+                                 progress=progress)
+            with store.session() as s:
+                run.findings = list_findings(s, dt.date.today())
         finally:
-            for s in served:
-                s.listener.stop()
+            store.close()
+        yield run
+    finally:
+        lab.stop()

@@ -51,10 +51,10 @@ def sign_with_openssl(ca: Issued, leaf_key_pem: bytes, name: str, digest: str, w
 class Zoo:
     """Builds servers; certificates and keys live in a temporary folder removed by :meth:`close`."""
 
-    def __init__(self) -> None:
+    def __init__(self, ca: Issued | None = None) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="auditor-zoo-")
         self.dir = Path(self._tmp.name)
-        self.ca = make_ca("Auditor Zoo CA")
+        self.ca = ca or make_ca("Auditor Zoo CA")
         self.ca_file = self.dir / "zoo-ca.pem"
         self.ca_file.write_bytes(self.ca.cert_pem)
         self.servers: list[ZooServer] = []
@@ -68,17 +68,19 @@ class Zoo:
             min_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2,
             max_version: ssl.TLSVersion = ssl.TLSVersion.MAXIMUM_SUPPORTED, ciphers: str | None = GOOD_CIPHERS,
             hsts: str | None = HSTS_2Y, protocol: str = "https", cert_file: Path | None = None,
-            key_file: Path | None = None) -> ZooServer:
+            key_file: Path | None = None, address: str = "127.0.0.1") -> ZooServer:
         sni = server_name or f"{name}.zoo.test"
         if cert_file is None or key_file is None:
             cert_file, key_file = self._files(cert or issue(self.ca, [sni]))
         ctx = server_context(cert_file, key_file, min_version=min_version, max_version=max_version, ciphers=ciphers)
-        server = ZooServer(name, TlsListener(context=ctx, hsts=hsts).start(), sni, protocol, frozenset(expected))
+        server = ZooServer(name, TlsListener(context=ctx, hsts=hsts, address=address).start(), sni, protocol,
+                           frozenset(expected))
         self.servers.append(server)
         return server
 
-    def plain_http(self, name: str, expected: set[str]) -> ZooServer:
-        server = ZooServer(name, HttpListener().start(), f"{name}.zoo.test", "https", frozenset(expected))
+    def plain_http(self, name: str, expected: set[str], address: str = "127.0.0.1") -> ZooServer:
+        server = ZooServer(name, HttpListener(address=address).start(), f"{name}.zoo.test", "https",
+                           frozenset(expected))
         self.servers.append(server)
         return server
 

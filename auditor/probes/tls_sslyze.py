@@ -7,6 +7,7 @@ batch of endpoints runs in its own process, started from a fork server that has 
 from __future__ import annotations
 
 import contextlib
+import math
 import multiprocessing
 import socket
 import ssl
@@ -179,7 +180,10 @@ def probe_all(targets: list[TlsTarget], settings: ProbeSettings,
     """Probe every target, ``settings.workers`` child processes at a time, each with a fresh process."""
     if not targets:
         return
-    batches = [targets[i:i + settings.batch_size] for i in range(0, len(targets), settings.batch_size)]
+    # every worker busy, no child process holding more than batch_size endpoints (memory stays flat)
+    count = max(min(settings.workers, len(targets)), math.ceil(len(targets) / settings.batch_size))
+    size = math.ceil(len(targets) / count)
+    batches = [targets[i:i + size] for i in range(0, len(targets), size)]
     with ProcessPoolExecutor(max_workers=min(settings.workers, len(batches)), mp_context=_context(),
                              max_tasks_per_child=1) as pool:
         pending: set[Future[list[TlsObservation]]] = {pool.submit(probe_batch, b, settings) for b in batches}

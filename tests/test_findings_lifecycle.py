@@ -1,0 +1,164 @@
+"""The findings lifecycle through the real commands: scans of a real TLS server on loopback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from auditor.labs.servers import TlsListener, server_context
+from auditor.labs.tls_zoo import HSTS_2Y, Zoo, ZooServer
+from tests.conftest import Result
+
+
+@pytest.fixture
+def zoo() -> Iterator[Zoo]:
+    z = Zoo()
+    yield z
+    z.close()
+
+
+def workspace_for(tmp_path: Path, zoo: Zoo, server: ZooServer) -> Path:
+    ws = tmp_path / "ws"
+    (ws / "certs").mkdir(parents=True)
+    shutil.copy(zoo.ca_file, ws / "certs" / "ca.pem")
+    (ws / "inventory.yaml").write_text(textwrap.dedent(f"""\
+        version: 1
+        organisations:
+          - {{id: owner, name: Chủ quản, roles: [owner, operator, security_unit]}}
+        systems:
+          - id: portal
+            name: Cổng thông tin
+            owner: owner
+            operator: owner
+            lifecycle: operating
+            go_live: 2020-01-01
+            hosts:
+              - {{id: web, address: 127.0.0.1, exposure: public, approved_ports: [{server.port}]}}
+            endpoints:
+              - {{host: web, port: {server.port}, protocol: https, tls: true, server_name: {server.server_name},
+                 ca_bundle: certs/ca.pem}}
+        """), encoding="utf-8")
+    return ws
+
+
+def scan(cli: Callable[..., Result], ws: Path) -> tuple[int, dict[str, dict[str, object]]]:
+    r = cli("scan", "--json", "--workspace", ws)
+    assert r.exit_code in (0, 1), r.stderr
+    doc = json.loads(r.stdout)
+    return r.exit_code, {f["check"]: f for f in doc["findings"]}
+
+
+def all_findings(cli: Callable[..., Result], ws: Path) -> tuple[int, dict[str, dict[str, object]]]:
+    r = cli("findings", "list", "--all", "--json", "--workspace", ws)
+    return r.exit_code, {f["check"]: f for f in json.loads(r.stdout)["findings"]}
+
+
+def replace_server(zoo: Zoo, old: ZooServer, hsts: str | None) -> ZooServer:
+    """Stop a server and start another on the same port (the operator fixed the configuration)."""
+    cert, key = (zoo.dir / "fixed.pem"), (zoo.dir / "fixed.key")
+    from auditor.labs.certs import issue
+
+    issue(zoo.ca, [old.server_name]).write(zoo.dir, "fixed")
+    port = old.port
+    old.listener.stop()
+    new = ZooServer(old.name, TlsListener(port=port, context=server_context(cert, key, ciphers="ECDHE+AESGCM"),
+                                          hsts=hsts).start(), old.server_name)
+    zoo.servers.append(new)
+    return new
+
+
+def test_open_seen_again_fixed_resolved(cli: Callable[..., Result], zoo: Zoo, tmp_path: Path) -> None:
+    server = zoo.tls("web", {"tls.hsts.missing"}, hsts=None)
+    ws = workspace_for(tmp_path, zoo, server)
+
+    code, found = scan(cli, ws)
+    assert code == 1
+    assert set(found) == {"tls.hsts.missing"}
+    first = found["tls.hsts.missing"]
+    assert first["status"] == "open" and first["first_seen"] == first["last_seen"]
+    assert first["system"] == "portal" and first["target"] == f"web:{server.port}" and first["severity"] == "medium"
+    assert first["detail"] == {"header": None, "minimum": 31536000}
+
+    time.sleep(1.1)
+    code, found = scan(cli, ws)
+    again = found["tls.hsts.missing"]
+    assert code == 1 and again["id"] == first["id"] and again["first_seen"] == first["first_seen"]
+    assert str(again["last_seen"]) > str(first["last_seen"])
+
+    replace_server(zoo, server, HSTS_2Y)
+    code, found = scan(cli, ws)
+    assert code == 0 and found == {}
+    code, everything = all_findings(cli, ws)
+    assert code == 0
+    assert everything["tls.hsts.missing"]["status"] == "resolved" and everything["tls.hsts.missing"]["resolved_at"]
+
+
+def test_an_unreachable_target_does_not_resolve_anything(cli: Callable[..., Result], zoo: Zoo, tmp_path: Path) -> None:
+    server = zoo.tls("web", {"tls.hsts.missing"}, hsts=None)
+    ws = workspace_for(tmp_path, zoo, server)
+    assert scan(cli, ws)[0] == 1
+    server.listener.stop()
+    code, found = scan(cli, ws)
+    assert code == 1
+    assert found["tls.hsts.missing"]["status"] == "open"
+    assert found["target.unreachable"]["status"] == "open" and found["target.unreachable"]["severity"] == "info"
+    r = cli("scan", "--json", "--workspace", ws)
+    run = json.loads(r.stdout)["runs"][0]
+    assert {i["check"] for i in run["indeterminate"]} >= {"tls.hsts.missing", "tls.cert.expired"}
+
+
+def test_accepted_then_expired(cli: Callable[..., Result], zoo: Zoo, tmp_path: Path) -> None:
+    server = zoo.tls("web", {"tls.hsts.missing"}, hsts=None)
+    ws = workspace_for(tmp_path, zoo, server)
+    _, found = scan(cli, ws)
+    fid = found["tls.hsts.missing"]["id"]
+    until = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    r = cli("findings", "accept", str(fid), "--justification", "Cổng nội bộ, chờ nâng cấp proxy", "--until", until,
+            "--by", "Trần Thị B, Giám đốc Sở", "--workspace", ws)
+    assert r.exit_code == 0, r.stderr
+    code, listed = all_findings(cli, ws)
+    assert code == 0, "an accepted finding does not fail the audit"
+    assert listed["tls.hsts.missing"]["status"] == "accepted"
+    assert listed["tls.hsts.missing"]["acceptance"]["expires_on"] == until
+    # scanning again keeps it visible and accepted
+    code, found = scan(cli, ws)
+    assert code == 0 and found["tls.hsts.missing"]["status"] == "accepted"
+
+    # time passes: the acceptance expires (set in the store as the calendar would)
+    engine = sa.create_engine(f"sqlite:///{ws / '.auditor' / 'auditor.sqlite'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE risk_acceptance SET expires_on = :d"),
+                     {"d": (dt.date.today() - dt.timedelta(days=1)).isoformat()})
+    engine.dispose()
+    code, listed = all_findings(cli, ws)
+    assert code == 1
+    assert listed["tls.hsts.missing"]["status"] == "open"
+    assert listed["tls.hsts.missing"]["acceptance"]["expired"] is True
+
+
+def test_acceptance_input_errors(cli: Callable[..., Result], zoo: Zoo, tmp_path: Path) -> None:
+    server = zoo.tls("web", {"tls.hsts.missing"}, hsts=None)
+    ws = workspace_for(tmp_path, zoo, server)
+    _, found = scan(cli, ws)
+    fid = str(found["tls.hsts.missing"]["id"])
+    common = ("--justification", "x", "--by", "y", "--workspace", ws, "--lang", "en")
+    assert cli("findings", "accept", fid, "--until", "2026-02-30", *common).exit_code == 2
+    r = cli("findings", "accept", fid, "--until", "2020-01-01", *common)
+    assert r.exit_code == 2 and "already past" in r.stderr
+    r = cli("findings", "accept", "9999", "--until", "2099-01-01", *common)
+    assert r.exit_code == 2 and "9999" in r.stderr
+
+
+def test_scan_refuses_unknown_systems_and_families(cli: Callable[..., Result], zoo: Zoo, tmp_path: Path) -> None:
+    ws = workspace_for(tmp_path, zoo, zoo.tls("web", set()))
+    r = cli("scan", "--system", "nope", "--workspace", ws, "--lang", "en")
+    assert r.exit_code == 2 and "unknown system 'nope'" in r.stderr
+    assert cli("scan", "--check", "smtp", "--workspace", ws).exit_code == 2
