@@ -40,6 +40,13 @@ class Representative(Strict):
     title: str | None = None
 
 
+class SecurityRegulation(Strict):
+    """The organisation's quy chế bảo đảm an toàn thông tin (TT 12/2022 Điều 9.7; NĐ 331/2026 Điều 30.7)."""
+
+    decision: str = Field(min_length=1)
+    issued_on: dt.date
+
+
 class Organisation(Strict):
     id: Id
     name: str = Field(min_length=1)
@@ -51,6 +58,7 @@ class Organisation(Strict):
     address: str | None = None
     phone: Phone | None = None
     email: Email | None = None
+    security_regulation: SecurityRegulation | None = None
 
 
 class Contact(Strict):
@@ -156,6 +164,14 @@ class Endpoint(Strict):
         return f"{self.host}:{self.port}"
 
 
+class Component(Strict):
+    """A part of a system with facts of its own: the system's level is the highest of its components'."""
+
+    id: Id
+    name: str = Field(min_length=1)
+    facts: Facts = Field(default_factory=Facts)
+
+
 class System(Strict):
     id: Id
     name: str = Field(min_length=1)
@@ -168,6 +184,7 @@ class System(Strict):
     go_live: dt.date | None = None
     retired_on: dt.date | None = None
     facts: Facts = Field(default_factory=Facts)
+    components: list[Component] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
     hosts: list[Host] = Field(default_factory=list)
     endpoints: list[Endpoint] = Field(default_factory=list)
