@@ -44,3 +44,7 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+class UserError(Exception):
+    """A request that cannot be carried out as asked (a refused transition, a wrong passphrase): exit code 2."""

@@ -18,10 +18,12 @@ PO = ROOT / "auditor" / "locale" / "vi" / "LC_MESSAGES" / "auditor.po"
 
 def extracted() -> list[str]:
     ids: list[str] = []
-    for _file, _line, message, _comments, _ctx in extract_from_dir(
-            str(ROOT / "auditor"), method_map=[("**.py", "python")], keywords={"_": None}):
-        if isinstance(message, str) and message and message not in ids:
-            ids.append(message)
+    sources = [(ROOT / "auditor", [("**.py", "python")]), (ROOT / "reports", [("**.j2", "jinja2")])]
+    for folder, method_map in sources:
+        for _file, _line, message, _comments, _ctx in extract_from_dir(str(folder), method_map=method_map,
+                                                                       keywords={"_": None}):
+            if isinstance(message, str) and message and message not in ids:
+                ids.append(message)
     return ids
 
 

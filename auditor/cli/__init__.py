@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from auditor import __version__
-from auditor.cli import demo_cmd, findings_cmd, inventory_cmd, scan_cmd
+from auditor.cli import (
+    demo_cmd,
+    dossier_cmd,
+    findings_cmd,
+    inventory_cmd,
+    keys_cmd,
+    level_cmd,
+    scan_cmd,
+    status_cmd,
+    verify_cmd,
+)
 from auditor.cli.common import LangOpt, handle_errors, out
 from auditor.i18n import _
 from auditor.problems import display_path
@@ -25,6 +35,11 @@ app.add_typer(inventory_cmd.app, name="inventory")
 app.command("demo")(demo_cmd.demo)
 app.command("scan")(scan_cmd.scan)
 app.add_typer(findings_cmd.app, name="findings")
+app.add_typer(level_cmd.app, name="level")
+app.add_typer(dossier_cmd.app, name="dossier")
+app.add_typer(keys_cmd.app, name="keys")
+app.command("verify")(verify_cmd.verify)
+app.command("status")(status_cmd.status)
 
 
 @app.command("init")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
@@ -14,7 +15,7 @@ import typer
 from rich.console import Console
 
 from auditor.i18n import LANGUAGES, _, set_language
-from auditor.problems import InputError
+from auditor.problems import InputError, UserError
 from auditor.store.db import StoreError
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
@@ -59,8 +60,24 @@ def handle_errors(fn: F) -> F:
                 err.print(p.render(), markup=False)
             err.print(_("{n} problem(s); nothing was stored.").format(n=len(exc.problems)))
             raise typer.Exit(EXIT_INPUT) from None
-        except StoreError as exc:
+        except (StoreError, UserError) as exc:
+            if kwargs.get("as_json"):
+                print_json({"ok": False, "error": str(exc)})
             err.print(str(exc), markup=False)
             raise typer.Exit(EXIT_INPUT) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def parse_day(value: str | None, option: str) -> dt.date:
+    """A date option (YYYY-MM-DD), today when not given; a bad one is a usage error (exit code 2)."""
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        err.print(_("{option}: not a valid date (YYYY-MM-DD): {value!r}").format(option=option, value=value))
+        raise typer.Exit(EXIT_INPUT) from None
+
+
+OnOpt = Annotated[str | None, typer.Option("--on", help="The date it happened (YYYY-MM-DD; default today).")]

@@ -11,6 +11,7 @@ from sqlmodel import select
 from auditor.cli.common import EXIT_OK, JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, print_json
 from auditor.i18n import _
 from auditor.inventory.load import LoadedInventory, load_inventory
+from auditor.labels import label
 from auditor.problems import display_path
 from auditor.store.db import Store, open_store
 from auditor.store.sync import SyncResult, sync_inventory
@@ -58,12 +59,6 @@ def load(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt 
     else:
         out.print(_("Loaded into {store}: {added} added, {changed} changed, {removed} no longer declared, "
                     "{unchanged} unchanged.").format(**data))
-
-
-def lifecycle_label(state: str) -> str:
-    labels = {"planned": _("planned"), "building": _("building"), "operating": _("operating"),
-              "upgrading": _("upgrading"), "retired": _("retired")}
-    return labels.get(state, state)
 
 
 def _facts_summary(facts: dict[str, Any]) -> str:
@@ -124,6 +119,6 @@ def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt
     for col in (_("Id"), _("Name"), _("Owner"), _("Operator"), _("State"), _("Go-live"), _("Facts for the level")):
         t.add_column(col)
     for r in systems:
-        t.add_row(r.id, r.name, r.owner_id, r.operator_id, lifecycle_label(r.lifecycle),
+        t.add_row(r.id, r.name, r.owner_id, r.operator_id, label(r.lifecycle),
                   r.go_live.isoformat() if r.go_live else "—", _facts_summary(r.facts))
     out.print(t)

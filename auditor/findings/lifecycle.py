@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from auditor.evaluate.outcome import Outcome
 from auditor.i18n import _
+from auditor.problems import UserError
 from auditor.store.tables import FindingRow, RiskAcceptanceRow
 
 
@@ -127,7 +128,7 @@ def list_findings(session: Session, today: dt.date, *, systems: set[str] | None 
     return views
 
 
-class AcceptanceError(Exception):
+class AcceptanceError(UserError):
     pass
 
 

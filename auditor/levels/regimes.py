@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +22,13 @@ class DayCount(BaseModel):
     working: bool
 
 
+class Authority(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    appraise: Literal["security_unit", "owner", "appraiser"]
+    approve: Literal["security_unit", "owner", "appraiser"]
+
+
 class RegimeSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -33,6 +41,7 @@ class RegimeSpec(BaseModel):
     incomplete_return_days: DayCount | None = None
     appraisal_days: dict[int, DayCount]
     approval_days: DayCount
+    authority: dict[int, Authority]
     inspection_months: dict[str, int]
     licensed_assessor_from_level: int = Field(ge=1, le=5)
 
@@ -79,6 +88,61 @@ class Regimes:
             raise InputError([Problem(self.source, 1, 1, "regimes", _("no regime is in force on {date}")
                                       .format(date=on.isoformat()))])
         return max(matching, key=lambda r: r.effective_from)
+
+
+class Holiday(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    date: dt.date | None = None
+    from_: dt.date | None = Field(default=None, alias="from")
+    to: dt.date | None = None
+    name: str
+
+
+class HolidaysFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    holidays: list[Holiday] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Working days: Monday to Friday, except the public holidays in profiles/holidays.yaml."""
+
+    holidays: frozenset[dt.date]
+
+    def is_working_day(self, day: dt.date) -> bool:
+        return day.weekday() < 5 and day not in self.holidays
+
+    def add(self, start: dt.date, count: DayCount) -> dt.date:
+        """The last day of a time limit of ``count`` days that starts the day after ``start``."""
+        if not count.working:
+            return start + dt.timedelta(days=count.days)
+        day, left = start, count.days
+        while left:
+            day += dt.timedelta(days=1)
+            if self.is_working_day(day):
+                left -= 1
+        return day
+
+
+def load_calendar(profiles: Path) -> Calendar:
+    path = profiles / "holidays.yaml"
+    if not path.is_file():
+        return Calendar(frozenset())
+    spec, loaded = load_model(path, HolidaysFile)
+    days: set[dt.date] = set()
+    problems = []
+    for i, h in enumerate(spec.holidays):
+        if h.date is not None and h.from_ is None and h.to is None:
+            days.add(h.date)
+        elif h.date is None and h.from_ is not None and h.to is not None and h.from_ <= h.to:
+            days.update(h.from_ + dt.timedelta(days=n) for n in range((h.to - h.from_).days + 1))
+        else:
+            problems.append(loaded.problem(("holidays", i), _("give either 'date', or 'from' and 'to' in order")))
+    if problems:
+        raise InputError(problems)
+    return Calendar(frozenset(days))
 
 
 def load_regimes(profiles: Path) -> Regimes:

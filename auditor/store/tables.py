@@ -128,3 +128,58 @@ class RiskAcceptanceRow(SQLModel, table=True):
     accepted_by: str = Field(max_length=255)
     accepted_at: dt.datetime = Field(default_factory=utcnow)
     expires_on: dt.date
+
+
+class OfficerKeyRow(SQLModel, table=True):
+    """An officer's public signing key. The private key never enters the database."""
+
+    __tablename__ = "officer_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    organisation_id: str = Field(max_length=64)
+    public_key: str = Field(max_length=64)  # Ed25519, raw 32 bytes as hex
+    fingerprint: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class LedgerRow(SQLModel, table=True):
+    """Append-only, hash-chained record of every import, state change and decision.
+
+    ``id`` is the row's position; ``seq`` is part of the hashed content, so moving rows is detectable.
+    """
+
+    __tablename__ = "ledger"
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True)
+    at: dt.datetime
+    kind: str = Field(max_length=64)
+    subject: str = Field(max_length=255)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class DossierRow(SQLModel, table=True):
+    """A level dossier (hồ sơ đề xuất cấp độ) and where it stands in its workflow."""
+
+    __tablename__ = "dossier"
+
+    id: int | None = Field(default=None, primary_key=True)
+    system_id: str = Field(max_length=64, index=True)
+    version: int
+    state: str = Field(max_length=16)  # draft, submitted, appraised, approved, returned
+    regime: str = Field(max_length=16)
+    proposed_level: int
+    snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    snapshot_sha256: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    submitted_on: dt.date | None = None
+    appraised_on: dt.date | None = None
+    appraisal_opinion: str | None = Field(default=None, max_length=32)
+    approved_on: dt.date | None = None
+    approved_level: int | None = None
+    decision_number: str | None = Field(default=None, max_length=128)
+    returned_on: dt.date | None = None
+    parties: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

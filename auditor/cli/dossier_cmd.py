@@ -1,0 +1,230 @@
+"""auditor dossier create | list | show | submit | appraise | approve | return | render."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlmodel import Session, select
+
+from auditor.catalogue.checks import load_catalogue
+from auditor.cli.common import JsonOpt, LangOpt, OnOpt, WorkspaceOpt, handle_errors, out, parse_day, print_json
+from auditor.cli.context import Context, workspace_context
+from auditor.cli.keys_cmd import PassFileOpt, default_key_path
+from auditor.dossier import workflow
+from auditor.dossier.build import build_snapshot
+from auditor.findings.lifecycle import list_findings
+from auditor.i18n import _
+from auditor.labels import label
+from auditor.levels.propose import LevelRules
+from auditor.levels.regimes import load_calendar
+from auditor.levels.requirements import load_requirements
+from auditor.obligations.levels import deadline_label
+from auditor.plan import tls_targets
+from auditor.problems import display_path
+from auditor.signing import load_private, passphrase_from
+from auditor.store.tables import DossierRow, OfficerKeyRow, ScanRunRow
+
+app = typer.Typer(help="Level dossiers and their appraisal and approval.", no_args_is_help=True)
+SignerOpt = Annotated[str, typer.Option("--signer", help="Name and title of the person acting.")]
+KeyOpt = Annotated[str, typer.Option("--key", help="The registered signing key to sign with.")]
+KeyFileOpt = Annotated[Path | None, typer.Option("--key-file", help="The encrypted private key file "
+                                                                     "(default .auditor/keys/NAME.pem).")]
+
+
+def _scanned_families(ctx: Context, s: Session, system_id: str) -> set[str]:
+    families = set()
+    has_tls = bool(tls_targets(ctx.loaded.inventory, ctx.ws.root, {system_id}))
+    done = s.exec(select(ScanRunRow).where(ScanRunRow.family == "tls", ScanRunRow.status == "completed")).first()
+    if has_tls and done is not None:
+        families.add("tls")
+    return families
+
+
+@app.command("create")
+@handle_errors
+def create(system: Annotated[str, typer.Argument(help="The system.")],
+           regime: Annotated[str | None, typer.Option("--regime", help="r85 or r331 (default: in force on --on).")] = None,
+           on: OnOpt = None, workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+    """Build the level dossier of a system from the inventory and the level proposal (state: draft)."""
+    today = parse_day(on, "--on")
+    if today > dt.date.today():
+        raise workflow.WorkflowError(_("the date {date} is in the future").format(date=today.isoformat()))
+    with workspace_context(workspace) as ctx:
+        ctx.check_systems([system])
+        sysdef = ctx.loaded.inventory.system(system)
+        assert sysdef is not None
+        rules = LevelRules(ctx.ws.content("profiles"))
+        proposal = rules.propose(sysdef, today, regime)
+        if proposal.level is None:
+            raise workflow.WorkflowError(_("{system}: no dossier without a level: {reason}").format(
+                system=system, reason=proposal.reason))
+        regime_spec = rules.regime(today, regime)
+        requirements = load_requirements(ctx.ws.content("profiles"), load_catalogue(ctx.ws.content("checks")))
+        with ctx.store.session() as s:
+            snapshot = build_snapshot(ctx.loaded.inventory, sysdef, proposal, regime_spec, requirements,
+                                      list_findings(s, today, systems={system}), _scanned_families(ctx, s, system),
+                                      1, today)
+            row = workflow.create(s, sysdef, snapshot, regime_spec.id, proposal.level)
+    if as_json:
+        print_json(_summary(row))
+    else:
+        out.print(_("Dossier {id} (version {version}) for {system}: proposed level {level} under {regime}; "
+                    "state: draft.").format(id=row.id, version=row.version, system=system, level=row.proposed_level,
+                                            regime=row.regime))
+
+
+def _summary(d: DossierRow, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"id": d.id, "system": d.system_id, "version": d.version, "state": d.state, "regime": d.regime,
+            "proposed_level": d.proposed_level, "approved_level": d.approved_level,
+            "decision_number": d.decision_number, "submitted_on": d.submitted_on, "appraised_on": d.appraised_on,
+            "appraisal_opinion": d.appraisal_opinion, "approved_on": d.approved_on, "returned_on": d.returned_on,
+            "snapshot_sha256": d.snapshot_sha256, **(extra or {})}
+
+
+@app.command("list")
+@handle_errors
+def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+    """Dossiers, their state and their time limits."""
+    today = dt.date.today()
+    with workspace_context(workspace) as ctx:
+        rules = LevelRules(ctx.ws.content("profiles"))
+        calendar = load_calendar(ctx.ws.content("profiles"))
+        with ctx.store.session() as s:
+            rows = s.exec(select(DossierRow).order_by(DossierRow.id)).all()
+    items = []
+    for d in rows:
+        dls = workflow.deadlines(d, rules.regimes.get(d.regime), calendar)
+        items.append((d, [{"step": x.step, "due": x.due.isoformat(), "status": x.status(today),
+                           "reference": x.reference} for x in dls]))
+    if as_json:
+        print_json({"dossiers": [_summary(d, {"deadlines": dl}) for d, dl in items]})
+        return
+    t = Table(title=_("Level dossiers"))
+    for col in ("#", _("System"), _("Version"), _("State"), _("Level"), _("Regime"), _("Time limits")):
+        t.add_column(col)
+    for d, dl in items:
+        limits = "; ".join(f"{x['step']} {x['due']} {deadline_label(x['status'])}" for x in dl)
+        t.add_row(str(d.id), d.system_id, str(d.version), state_label(d.state),
+                  str(d.approved_level or d.proposed_level), d.regime, limits)
+    out.print(t)
+
+
+def state_label(state: str) -> str:
+    return label(state)
+
+
+@app.command("show")
+@handle_errors
+def show(dossier_id: int, workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = True) -> None:
+    """The dossier with its frozen snapshot and the parties to each step (JSON)."""
+    with workspace_context(workspace) as ctx, ctx.store.session() as s:
+        d = workflow.get(s, dossier_id)
+        print_json(_summary(d, {"parties": d.parties, "snapshot": d.snapshot}))
+
+
+@app.command("submit")
+@handle_errors
+def submit(dossier_id: int, by: Annotated[str, typer.Option("--by", help="The submitting organisation (operator).")],
+           signer: SignerOpt, on: OnOpt = None, workspace: WorkspaceOpt = None, lang: LangOpt = None,
+           as_json: JsonOpt = False) -> None:
+    """Submit the dossier for appraisal (draft → submitted)."""
+    day = parse_day(on, "--on")
+    with workspace_context(workspace) as ctx, ctx.store.session() as s:
+        d = workflow.get(s, dossier_id)
+        workflow.submit(s, d, _system(ctx, d), by, signer, day, dt.date.today())
+    _done(d, as_json)
+
+
+def _system(ctx: Context, d: DossierRow):  # type: ignore[no-untyped-def]
+    system = ctx.loaded.inventory.system(d.system_id)
+    if system is None:
+        raise workflow.WorkflowError(_("system {system} is no longer in the inventory").format(system=d.system_id))
+    return system
+
+
+def _key(ctx: Context, s: Session, name: str, key_file: Path | None, passphrase_file: Path | None) -> workflow.SigningKey:
+    row = s.exec(select(OfficerKeyRow).where(OfficerKeyRow.name == name)).first()
+    if row is None:
+        raise workflow.WorkflowError(_("no key named {name} is registered ('auditor keys new')").format(name=name))
+    path = key_file or default_key_path(ctx.ws.root, name)
+    return workflow.SigningKey(row, load_private(path, passphrase_from(passphrase_file, prompt=True)))
+
+
+def _done(d: DossierRow, as_json: bool) -> None:
+    if as_json:
+        print_json(_summary(d))
+    else:
+        out.print(_("Dossier {id}: {state}.").format(id=d.id, state=state_label(d.state)))
+
+
+@app.command("appraise")
+@handle_errors
+def appraise(dossier_id: int,
+             opinion: Annotated[str, typer.Option("--opinion", help="agree, agree_with_conditions or disagree.")],
+             key: KeyOpt, signer: SignerOpt,
+             conditions: Annotated[str | None, typer.Option("--conditions", help="The conditions, if any.")] = None,
+             key_file: KeyFileOpt = None, passphrase_file: PassFileOpt = None, on: OnOpt = None,
+             workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+    """Record the signed appraisal opinion (submitted → appraised, or returned when the opinion is disagree)."""
+    day = parse_day(on, "--on")
+    with workspace_context(workspace) as ctx, ctx.store.session() as s:
+        d = workflow.get(s, dossier_id)
+        rules = LevelRules(ctx.ws.content("profiles"))
+        workflow.appraise(s, d, ctx.loaded.inventory, _system(ctx, d), rules.regimes.get(d.regime),
+                          _key(ctx, s, key, key_file, passphrase_file), signer, opinion, conditions, day,
+                          dt.date.today())
+    _done(d, as_json)
+
+
+@app.command("approve")
+@handle_errors
+def approve(dossier_id: int,
+            decision: Annotated[str, typer.Option("--decision", help="Number of the approval decision.")],
+            key: KeyOpt, signer: SignerOpt,
+            level: Annotated[int | None, typer.Option("--level", help="The level approved (default: proposed).")] = None,
+            key_file: KeyFileOpt = None, passphrase_file: PassFileOpt = None, on: OnOpt = None,
+            workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+    """Record the signed approval decision (appraised → approved)."""
+    day = parse_day(on, "--on")
+    with workspace_context(workspace) as ctx, ctx.store.session() as s:
+        d = workflow.get(s, dossier_id)
+        rules = LevelRules(ctx.ws.content("profiles"))
+        workflow.approve(s, d, ctx.loaded.inventory, _system(ctx, d), rules.regimes.get(d.regime),
+                         _key(ctx, s, key, key_file, passphrase_file), signer, decision, level, day, dt.date.today())
+    _done(d, as_json)
+
+
+@app.command("return")
+@handle_errors
+def return_cmd(dossier_id: int, reason: Annotated[str, typer.Option("--reason", help="Why it is returned.")],
+               by: Annotated[str, typer.Option("--by", help="The organisation returning it.")], signer: SignerOpt,
+               on: OnOpt = None, workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+    """Return the dossier to the operator (submitted or appraised → returned)."""
+    day = parse_day(on, "--on")
+    with workspace_context(workspace) as ctx, ctx.store.session() as s:
+        d = workflow.get(s, dossier_id)
+        workflow.return_(s, d, by, signer, reason, day, dt.date.today())
+    _done(d, as_json)
+
+
+@app.command("render")
+@handle_errors
+def render(dossier_id: int,
+           out_dir: Annotated[Path, typer.Option("--out", help="Folder for the HTML and PDF.")] = Path("reports-out"),
+           workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+    """Write the dossier as HTML and PDF (Vietnamese by default)."""
+    from auditor.reporting.dossier import render_dossier
+
+    with workspace_context(workspace) as ctx:
+        with ctx.store.session() as s:
+            d = workflow.get(s, dossier_id)
+        files = render_dossier(ctx.ws, d, out_dir)
+    if as_json:
+        print_json({"dossier": dossier_id, "files": [str(f) for f in files]})
+    else:
+        for f in files:
+            out.print(_("Written: {file}").format(file=display_path(f)))

@@ -1,0 +1,213 @@
+"""The dossier workflow: draft → submitted → appraised → approved, or returned; who may act, when, signed.
+
+Each transition updates the dossier and appends its ledger entry in one transaction. Appraisal and
+approval are Ed25519 signatures over the SHA-256 of the canonical snapshot plus the decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlmodel import Session, select
+
+from auditor.i18n import _
+from auditor.inventory.model import Inventory, System
+from auditor.ledger.chain import append, canonical, sha256_hex
+from auditor.levels.regimes import Calendar, RegimeSpec
+from auditor.problems import UserError
+from auditor.signing import fingerprint, raw_public, sign
+from auditor.store.tables import DossierRow, OfficerKeyRow
+
+OPEN_STATES = ("draft", "submitted", "appraised")
+OPINIONS = ("agree", "agree_with_conditions", "disagree")
+
+
+class WorkflowError(UserError):
+    """A transition that is not allowed; the message says why (exit code 2)."""
+
+
+def create(session: Session, system: System, snapshot: dict[str, Any], regime: str, level: int) -> DossierRow:
+    pending = session.exec(select(DossierRow).where(DossierRow.system_id == system.id,
+                                                    DossierRow.state.in_(OPEN_STATES))).first()  # type: ignore[attr-defined]
+    if pending is not None:
+        raise WorkflowError(_("system {system} already has dossier {id} in state {state}; finish or return it first")
+                            .format(system=system.id, id=pending.id, state=pending.state))
+    version = len(session.exec(select(DossierRow).where(DossierRow.system_id == system.id)).all()) + 1
+    snapshot = {**snapshot, "version": version}
+    row = DossierRow(system_id=system.id, version=version, state="draft", regime=regime, proposed_level=level,
+                     snapshot=snapshot, snapshot_sha256=sha256_hex(canonical(snapshot)))
+    session.add(row)
+    session.flush()
+    append(session, "dossier.created", f"dossier/{row.id}", {
+        "dossier": row.id, "system": system.id, "version": version, "regime": regime, "proposed_level": level,
+        "snapshot_sha256": row.snapshot_sha256})
+    return row
+
+
+def get(session: Session, dossier_id: int) -> DossierRow:
+    row = session.get(DossierRow, dossier_id)
+    if row is None:
+        raise WorkflowError(_("no dossier has the id {id}").format(id=dossier_id))
+    return row
+
+
+def _check_date(on: dt.date, today: dt.date, after: dt.date | None) -> None:
+    if on > today:
+        raise WorkflowError(_("the date {date} is in the future").format(date=on.isoformat()))
+    if after is not None and on < after:
+        raise WorkflowError(_("the date {date} is before the previous step ({prev})")
+                            .format(date=on.isoformat(), prev=after.isoformat()))
+
+
+def _state(row: DossierRow, allowed: tuple[str, ...], action: str) -> None:
+    if row.state not in allowed:
+        raise WorkflowError(_("dossier {id} is {state}; it cannot be {action}")
+                            .format(id=row.id, state=row.state, action=action))
+
+
+def required_org(inv: Inventory, system: System, role: str) -> set[str]:
+    """The organisations that hold ``role`` for this system (authority rules of the regime)."""
+    if role == "owner":
+        return {system.owner}
+    if role == "security_unit":
+        return {system.security_unit} if system.security_unit else set()
+    return {o.id for o in inv.organisations if "appraiser" in o.roles}
+
+
+def _authorised(inv: Inventory, system: System, regime: RegimeSpec, level: int, step: str, org: str) -> None:
+    rule = regime.authority[level]
+    role = rule.appraise if step == "appraise" else rule.approve
+    allowed = required_org(inv, system, role)
+    if not allowed:
+        raise WorkflowError(_("system {system} declares no organisation with the role {role}")
+                            .format(system=system.id, role=role))
+    if org not in allowed:
+        raise WorkflowError(_("at level {level}, {step} is for {role} ({allowed}), not {org} ({reference})").format(
+            level=level, step=_("appraisal") if step == "appraise" else _("approval"), role=role,
+            allowed=", ".join(sorted(allowed)), org=org, reference=regime.references.get("authority", "")))
+
+
+def submit(session: Session, row: DossierRow, system: System, org: str, signer: str, on: dt.date,
+           today: dt.date) -> None:
+    _state(row, ("draft",), _("submitted"))
+    if org != system.operator:
+        raise WorkflowError(_("the operator ({operator}) submits the dossier, not {org}")
+                            .format(operator=system.operator, org=org))
+    _check_date(on, today, dt.date.fromisoformat(row.snapshot["created_on"]))
+    row.state, row.submitted_on = "submitted", on
+    row.parties = {**row.parties, "submission": {"organisation": org, "signer": signer, "on": on.isoformat()}}
+    session.add(row)
+    append(session, "dossier.submitted", f"dossier/{row.id}", {"dossier": row.id, "organisation": org,
+                                                                "signer": signer, "on": on.isoformat()})
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    row: OfficerKeyRow
+    private: Ed25519PrivateKey
+
+    def check(self) -> None:
+        if raw_public(self.private.public_key()).hex() != self.row.public_key:
+            raise WorkflowError(_("the key file does not match the registered key {name}").format(name=self.row.name))
+
+
+def _signed_step(session: Session, row: DossierRow, key: SigningKey, kind: str, decision: dict[str, Any]) -> dict[str, Any]:
+    key.check()
+    signature = sign(key.private, key.row.name, row.snapshot, decision)
+    entry = {"dossier": row.id, "snapshot_sha256": row.snapshot_sha256, "decision": decision,
+             "signature": signature.as_json()}
+    append(session, kind, f"dossier/{row.id}", entry)
+    return entry
+
+
+def appraise(session: Session, row: DossierRow, inv: Inventory, system: System, regime: RegimeSpec, key: SigningKey,
+             signer: str, opinion: str, conditions: str | None, on: dt.date, today: dt.date) -> None:
+    _state(row, ("submitted",), _("appraised"))
+    if opinion not in OPINIONS:
+        raise WorkflowError(_("the opinion is one of: {options}").format(options=", ".join(OPINIONS)))
+    if opinion == "agree_with_conditions" and not conditions:
+        raise WorkflowError(_("an opinion 'agree with conditions' needs the conditions"))
+    _authorised(inv, system, regime, row.proposed_level, "appraise", key.row.organisation_id)
+    assert row.submitted_on is not None
+    _check_date(on, today, row.submitted_on)
+    decision = {"step": "appraisal", "dossier": row.id, "opinion": opinion, "conditions": conditions,
+                "organisation": key.row.organisation_id, "signer": signer, "on": on.isoformat()}
+    entry = _signed_step(session, row, key, "dossier.appraised", decision)
+    row.appraised_on, row.appraisal_opinion = on, opinion
+    row.state = "returned" if opinion == "disagree" else "appraised"
+    if opinion == "disagree":
+        row.returned_on = on
+    row.parties = {**row.parties, "appraisal": entry}
+    session.add(row)
+
+
+def approve(session: Session, row: DossierRow, inv: Inventory, system: System, regime: RegimeSpec, key: SigningKey,
+            signer: str, decision_number: str, level: int | None, on: dt.date, today: dt.date) -> None:
+    _state(row, ("appraised",), _("approved"))
+    if not decision_number.strip():
+        raise WorkflowError(_("the approval needs the number of the decision"))
+    approved_level = level or row.proposed_level
+    if not 1 <= approved_level <= 5:
+        raise WorkflowError(_("a level is between 1 and 5"))
+    _authorised(inv, system, regime, max(approved_level, row.proposed_level), "approve", key.row.organisation_id)
+    assert row.appraised_on is not None
+    _check_date(on, today, row.appraised_on)
+    decision = {"step": "approval", "dossier": row.id, "decision_number": decision_number.strip(),
+                "approved_level": approved_level, "organisation": key.row.organisation_id, "signer": signer,
+                "on": on.isoformat()}
+    entry = _signed_step(session, row, key, "dossier.approved", decision)
+    row.state, row.approved_on, row.approved_level, row.decision_number = "approved", on, approved_level, \
+        decision_number.strip()
+    row.parties = {**row.parties, "approval": entry}
+    session.add(row)
+
+
+def return_(session: Session, row: DossierRow, org: str, signer: str, reason: str, on: dt.date, today: dt.date) -> None:
+    _state(row, ("submitted", "appraised"), _("returned"))
+    if not reason.strip():
+        raise WorkflowError(_("a returned dossier needs the reason"))
+    _check_date(on, today, row.appraised_on or row.submitted_on)
+    row.state, row.returned_on = "returned", on
+    row.parties = {**row.parties, "return": {"organisation": org, "signer": signer, "reason": reason,
+                                             "on": on.isoformat()}}
+    session.add(row)
+    append(session, "dossier.returned", f"dossier/{row.id}", {"dossier": row.id, "organisation": org,
+                                                               "signer": signer, "reason": reason, "on": on.isoformat()})
+
+
+def register_key(session: Session, name: str, org: str, public_hex: str) -> OfficerKeyRow:
+    if session.exec(select(OfficerKeyRow).where(OfficerKeyRow.name == name)).first() is not None:
+        raise WorkflowError(_("a key named {name} is registered already").format(name=name))
+    row = OfficerKeyRow(name=name, organisation_id=org, public_key=public_hex, fingerprint=fingerprint(public_hex))
+    session.add(row)
+    session.flush()
+    append(session, "key.registered", f"key/{name}", {"name": name, "organisation": org, "public_key": public_hex,
+                                                      "fingerprint": row.fingerprint})
+    return row
+
+
+@dataclass(frozen=True)
+class Deadline:
+    step: str
+    due: dt.date
+    done_on: dt.date | None
+    reference: str
+
+    def status(self, today: dt.date) -> str:
+        if self.done_on is not None:
+            return "late" if self.done_on > self.due else "on_time"
+        return "overdue" if today > self.due else "pending"
+
+
+def deadlines(row: DossierRow, regime: RegimeSpec, calendar: Calendar) -> list[Deadline]:
+    out = []
+    if row.submitted_on is not None and row.proposed_level in regime.appraisal_days:
+        out.append(Deadline("appraisal", calendar.add(row.submitted_on, regime.appraisal_days[row.proposed_level]),
+                            row.appraised_on, regime.references.get("appraisal_time_limit", "")))
+    if row.appraised_on is not None and row.appraisal_opinion != "disagree":
+        out.append(Deadline("approval", calendar.add(row.appraised_on, regime.approval_days), row.approved_on,
+                            regime.references.get("approval_time_limit", "")))
+    return out

@@ -1,0 +1,27 @@
+"""People-facing names of the values the data uses (states, kinds, roles...), in the current language."""
+
+from __future__ import annotations
+
+from auditor.i18n import _
+
+
+def label(value: object) -> str:
+    if value is None:
+        return "—"
+    text = str(value)
+    names = {
+        "planned": _("planned"), "building": _("building"), "operating": _("operating"),
+        "upgrading": _("upgrading"), "retired": _("retired"),
+        "public": _("public information"), "private": _("private information"),
+        "personal": _("personal information"), "state_secret": _("state secrets"),
+        "internal": _("internal"), "online_service": _("online service"), "infrastructure": _("infrastructure"),
+        "industrial_control": _("industrial control"), "other": _("other"),
+        "agencies": _("agencies"), "citizens": _("citizens"), "businesses": _("businesses"),
+        "user": _("users"), "management": _("management"),
+        "draft": _("draft"), "submitted": _("submitted"), "appraised": _("appraised"), "approved": _("approved"),
+        "returned": _("returned"),
+        "agree": _("agree"), "agree_with_conditions": _("agree with conditions"), "disagree": _("disagree"),
+        "owner": _("owner"), "operator": _("operator"), "security_unit": _("security unit"),
+        "appraiser": _("appraising authority"),
+    }
+    return names.get(text, text)

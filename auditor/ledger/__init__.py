@@ -1,0 +1,1 @@
+"""The append-only, hash-chained ledger of imports, state changes and decisions."""

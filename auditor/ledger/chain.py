@@ -1,0 +1,49 @@
+"""Appending to the ledger, and the canonical form everything hashed or signed is serialised in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from sqlmodel import Session, select
+
+from auditor.store.tables import LedgerRow, utcnow
+
+GENESIS = "0" * 64
+
+
+def canonical(data: Any) -> bytes:
+    """One byte string per value: sorted keys, no spaces, UTF-8, dates in ISO form."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default).encode()
+
+
+def _default(value: Any) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    raise TypeError(f"not serialisable: {type(value).__name__}")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def entry_hash(seq: int, at: dt.datetime, kind: str, subject: str, payload: dict[str, Any], prev_hash: str) -> str:
+    at_utc = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    return sha256_hex(canonical({"seq": seq, "at": at_utc.astimezone(dt.UTC).isoformat(), "kind": kind,
+                                 "subject": subject, "payload": payload, "prev": prev_hash}))
+
+
+def append(session: Session, kind: str, subject: str, payload: dict[str, Any]) -> LedgerRow:
+    """Append one entry in the caller's transaction (so it lands with the change it records, or not at all)."""
+    last = session.exec(select(LedgerRow).order_by(LedgerRow.seq.desc()).limit(1)).first()  # type: ignore[union-attr]
+    seq = (last.seq + 1) if last else 1
+    prev = last.hash if last else GENESIS
+    at = utcnow()
+    payload = json.loads(canonical(payload))  # exactly what will be read back
+    row = LedgerRow(seq=seq, at=at, kind=kind, subject=subject, payload=payload, prev_hash=prev,
+                    hash=entry_hash(seq, at, kind, subject, payload, prev))
+    session.add(row)
+    session.flush()
+    return row

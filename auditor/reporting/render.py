@@ -1,0 +1,40 @@
+"""Render a template of the workspace's reports/ folder to HTML and PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from auditor.i18n import _, get_language, pick
+from auditor.labels import label
+from auditor.workspace import Workspace
+
+
+def environment(ws: Workspace) -> Environment:
+    env = Environment(loader=FileSystemLoader(str(ws.content("reports"))), autoescape=select_autoescape(["html", "j2"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(_=_, pick=pick, lang=get_language)
+    env.filters["label"] = label
+    env.filters["labels"] = lambda values: ", ".join(label(v) for v in values or [])
+    env.filters["vnd"] = lambda v: f"{int(v):,}".replace(",", ".")
+    env.filters["date"] = lambda v: dt.date.fromisoformat(str(v)[:10]).strftime("%d/%m/%Y") if v else "—"
+    return env
+
+
+def render_html(ws: Workspace, template: str, context: dict[str, Any]) -> str:
+    return environment(ws).get_template(template).render(**context)
+
+
+def write_html_pdf(ws: Workspace, template: str, context: dict[str, Any], out_dir: Path, stem: str) -> list[Path]:
+    from weasyprint import HTML
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html = render_html(ws, template, context)
+    html_path = out_dir / f"{stem}.html"
+    html_path.write_text(html, encoding="utf-8")
+    pdf_path = out_dir / f"{stem}.pdf"
+    HTML(string=html, base_url=str(ws.content("reports"))).write_pdf(pdf_path)
+    return [html_path, pdf_path]
