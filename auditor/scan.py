@@ -16,6 +16,7 @@ from auditor.evaluate.outcome import Outcome
 from auditor.evaluate.tls import evaluate_tls
 from auditor.findings.lifecycle import ApplyResult, apply_outcomes
 from auditor.inventory.model import Inventory
+from auditor.ledger.chain import append
 from auditor.plan import tls_targets
 from auditor.probes.tls_sslyze import probe_all
 from auditor.store.db import Store
@@ -70,6 +71,10 @@ def _finish(store: Store, report: ScanReport, now: dt.datetime, errors: list[dic
         run.indeterminate = sum(1 for o in report.outcomes if o.verdict == "indeterminate")
         run.errors = errors
         s.add(run)
+        a = report.applied
+        append(s, "scan.completed", f"scan/{report.run_id}", {
+            "run": report.run_id, "family": report.family, "targets": report.targets, "opened": a.opened,
+            "updated": a.updated, "resolved": a.resolved, "indeterminate": a.indeterminate})
 
 
 def scan_tls(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue, systems: set[str] | None,

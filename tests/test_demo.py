@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 from pathlib import Path
@@ -22,7 +23,20 @@ def test_demo_command_runs_end_to_end(tmp_path: Path) -> None:
     for check in ("tls.cert.expired", "tls.cert.expiring", "tls.cert.untrusted", "tls.cert.hostname_mismatch",
                   "tls.protocol.legacy", "tls.hsts.missing"):
         assert check in r.stdout, check
+    # one dossier created, appraised and approved with the demo keys; the ledger verifies
     ws = tmp_path / "demo"
+    assert "Sổ ghi toàn vẹn" in r.stdout
+    assert (ws / "reports-out" / "ho-so-cap-do-cong-dvc-v1.pdf").stat().st_size > 10_000
+    v = run_auditor("verify", "--json", "--workspace", ws)
+    assert v.returncode == 0, v.stdout
+    doc = json.loads(v.stdout)
+    assert doc["signatures"] == 2 and doc["dossiers"] == 1
+    kinds = {"inventory.imported", "scan.completed", "key.registered", "dossier.approved"}
+    engine = sa.create_engine(f"sqlite:///{ws / '.auditor' / 'auditor.sqlite'}")
+    with engine.connect() as conn:
+        found = {row[0] for row in conn.execute(sa.text("SELECT kind FROM ledger"))}
+    engine.dispose()
+    assert kinds <= found
     inv = load_inventory(ws / "inventory.yaml").inventory
     dvc = inv.system("cong-dvc")
     assert dvc is not None

@@ -13,9 +13,34 @@ from rich.table import Table
 from auditor.catalogue.checks import load_catalogue
 from auditor.cli.common import LangOpt, err, handle_errors, out
 from auditor.cli.findings_view import findings_table
+from auditor.demo.dossier import DemoDossier
 from auditor.demo.run import demo as run_demo
 from auditor.i18n import _
+from auditor.labels import label
 from auditor.problems import display_path
+
+
+def _print_dossier(dd: DemoDossier, workspace: Path) -> None:
+    determined = [p for p in dd.proposals if p.level is not None]
+    out.print(_("Levels proposed for {n} of {total} systems ({regime}).").format(
+        n=len(determined), total=len(dd.proposals), regime=dd.proposals[0].regime if dd.proposals else ""))
+    d = dd.dossier
+    out.print(_("Dossier {id} for {system}: level {level}, appraised ({opinion}) and approved by decision {decision}, "
+                "both signed (Ed25519).").format(id=d.id, system=d.system_id, level=d.approved_level,
+                                                 opinion=label(d.appraisal_opinion), decision=d.decision_number))
+    for f in dd.files:
+        out.print(_("Written: {file}").format(file=display_path(f)))
+    v = dd.verify
+    if v.ok:
+        out.print(_("Ledger intact: {entries} entries, {signatures} signatures and {dossiers} dossiers verified.")
+                  .format(entries=v.entries, signatures=v.signatures, dossiers=v.dossiers))
+    else:
+        out.print(_("The ledger does not verify"))
+    fails = sum(1 for r in dd.obligations if r.verdict == "fail")
+    passes = sum(1 for r in dd.obligations if r.verdict == "pass")
+    out.print(_("{fails} obligations fail, {passes} pass, {na} not applicable.").format(
+        fails=fails, passes=passes, na=len(dd.obligations) - fails - passes))
+    out.print(_("Next: cd {dir} && auditor status").format(dir=display_path(workspace)))
 
 
 @handle_errors
@@ -55,6 +80,8 @@ def demo(
                 family=r.family.upper(), targets=r.targets, s=r.seconds, opened=r.applied.opened if r.applied else 0))
         catalogue = load_catalogue(run.workspace / "checks")
         out.print(findings_table(run.findings, catalogue, _("Findings")))
+        if run.dossier is not None:
+            _print_dossier(run.dossier, run.workspace)
         if serve > 0:
             out.print(_("Services stay up for {s:.0f} s; in another terminal: cd {dir} && auditor scan")
                       .format(s=serve, dir=display_path(run.workspace)))

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from auditor.demo.dossier import DemoDossier, run_demo_dossier
 from auditor.demo.lab import DemoLab, Served
 from auditor.findings.lifecycle import FindingView, list_findings
 from auditor.i18n import _
@@ -36,6 +37,7 @@ class DemoRun:
     store_url: str = ""
     scans: list[ScanReport] = field(default_factory=list)
     findings: list[FindingView] = field(default_factory=list)
+    dossier: DemoDossier | None = None
 
 
 def _prepare(target: Path) -> None:
@@ -91,10 +93,11 @@ def demo(target: Path, progress: Progress | None = None) -> Iterator[DemoRun]:
         try:
             run.sync = sync_inventory(store, loaded)
             run.store_url = store.url
-            run.scans = run_scan(Workspace(target.resolve()), store, loaded.inventory, {"tls"}, None,
-                                 progress=progress)
+            ws = Workspace(target.resolve())
+            run.scans = run_scan(ws, store, loaded.inventory, {"tls"}, None, progress=progress)
             with store.session() as s:
                 run.findings = list_findings(s, dt.date.today())
+            run.dossier = run_demo_dossier(ws, store, loaded.inventory, dt.date.today())
         finally:
             store.close()
         yield run

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from auditor.evaluate.outcome import Outcome
 from auditor.i18n import _
+from auditor.ledger.chain import append
 from auditor.problems import UserError
 from auditor.store.tables import FindingRow, RiskAcceptanceRow
 
@@ -145,4 +146,7 @@ def accept_risk(session: Session, finding_id: int, justification: str, accepted_
                             expires_on=expires_on)
     session.add(acc)
     session.flush()
+    append(session, "finding.accepted", f"finding/{finding_id}", {
+        "finding": finding_id, "check": row.check_id, "system": row.system_id, "target": row.target,
+        "justification": justification, "accepted_by": accepted_by, "expires_on": expires_on.isoformat()})
     return acc

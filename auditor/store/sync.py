@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from auditor.inventory.load import LoadedInventory
 from auditor.inventory.model import System
+from auditor.ledger.chain import append
 from auditor.problems import display_path
 from auditor.store.db import Store
 from auditor.store.tables import EndpointRow, HostRow, InventoryImportRow, OrganisationRow, SystemRow, utcnow
@@ -115,4 +116,7 @@ def sync_inventory(store: Store, loaded: LoadedInventory) -> SyncResult:
             session.add(InventoryImportRow(sha256=loaded.sha256, path=display_path(loaded.path),
                                            organisations=len(inv.organisations), systems=len(inv.systems),
                                            changed=c.added + c.changed + c.removed))
+            append(session, "inventory.imported", "inventory", {
+                "sha256": loaded.sha256, "organisations": len(inv.organisations), "systems": len(inv.systems),
+                "added": c.added, "changed": c.changed, "removed": c.removed})
     return SyncResult(c.added, c.changed, c.removed, c.unchanged, bool(record))
