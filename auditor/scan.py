@@ -8,22 +8,31 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
 from auditor.catalogue.checks import Catalogue, load_catalogue
+from auditor.catalogue.ports_policy import load_port_policies
 from auditor.catalogue.tls_policy import load_tls_policies
 from auditor.evaluate.outcome import Outcome
+from auditor.evaluate.ports import PORT_CHECKS, evaluate_ports
 from auditor.evaluate.tls import evaluate_tls
 from auditor.findings.lifecycle import ApplyResult, apply_outcomes
 from auditor.inventory.model import Inventory
 from auditor.ledger.chain import append
-from auditor.plan import tls_targets
+from auditor.levels.current import current_levels
+from auditor.plan import PortTarget, port_targets, tls_targets
+from auditor.probes.nmap_ports import PortObservation, scan_host
 from auditor.probes.tls_sslyze import probe_all
 from auditor.store.db import Store
-from auditor.store.tables import ScanRunRow, utcnow
+from auditor.store.tables import FindingRow, PortObservationRow, ScanRunRow, utcnow
 from auditor.workspace import Workspace
 
-FAMILIES = ("tls",)
+FAMILIES = ("tls", "ports")
+PORT_SCAN_PARALLEL = 4  # nmap processes at once
 
 
 @dataclass
@@ -61,8 +70,12 @@ def _fail_run(store: Store, run_id: int, error: str) -> None:
             s.add(run)
 
 
-def _finish(store: Store, report: ScanReport, now: dt.datetime, errors: list[dict[str, str]]) -> None:
+def _finish(store: Store, report: ScanReport, now: dt.datetime, errors: list[dict[str, str]],
+            extra: Callable[[Session], None] | None = None) -> None:
+    """Findings, the run's row, its ledger entry and any observations: one transaction."""
     with store.session() as s:
+        if extra is not None:
+            extra(s)
         report.applied = apply_outcomes(s, report.run_id, report.outcomes, now)
         run = s.get(ScanRunRow, report.run_id)
         assert run is not None
@@ -104,10 +117,82 @@ def scan_tls(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue, 
     return report
 
 
+def _open_port_targets(s: Session, system: str, host: str) -> set[tuple[str, str]]:
+    rows = s.exec(select(FindingRow).where(FindingRow.system_id == system, FindingRow.status == "open",
+                                           FindingRow.check_id.in_(PORT_CHECKS)))  # type: ignore[attr-defined]
+    return {(r.check_id, r.target) for r in rows if r.target.startswith((f"{host}:", f"{host}/"))}
+
+
+def scan_ports(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue, systems: set[str] | None,
+               levels: dict[str, int | None], progress: Progress | None = None) -> ScanReport:
+    policies = load_port_policies(ws.content("profiles"))
+    policy_of = {s.id: policies.for_level(levels.get(s.id)) for s in inv.systems}
+    targets = port_targets(inv, systems, {sid: p.max_addresses for sid, p in policy_of.items()})
+    started = time.monotonic()
+    run_id = _start_run(store, "ports", len(targets))
+    report = ScanReport("ports", run_id, len(targets))
+    now = utcnow()
+    errors: list[dict[str, str]] = []
+    seen: list[PortObservation] = []
+    with store.session() as s:
+        baseline = {(r.system_id, r.host_id, r.address, r.port): (r.baseline_service, r.baseline_product,
+                                                                  r.baseline_version)
+                    for r in s.exec(select(PortObservationRow))}
+        open_targets = {(t.system_id, t.host_id): _open_port_targets(s, t.system_id, t.host_id) for t in targets}
+    def probe(t: PortTarget) -> PortObservation:
+        return scan_host(t, policy_of[t.system_id], ws.state_dir / "evidence", run_id)
+
+    try:
+        with ThreadPoolExecutor(max_workers=PORT_SCAN_PARALLEL) as pool:
+            for obs in pool.map(probe, targets):  # nmap processes run side by side; results in plan order
+                t = obs.target
+                policy = policy_of[t.system_id]
+                report.policy_by_system[t.system_id] = policy.id
+                seen.append(obs)
+                mine = {(a, p): v for (sid, hid, a, p), v in baseline.items() if (sid, hid) == (t.system_id, t.host_id)}
+                report.outcomes += evaluate_ports(obs, policy, policies.admin_ports, catalogue, mine,
+                                                  open_targets[(t.system_id, t.host_id)])
+                if not obs.ok:
+                    errors.append({"target": f"{t.system_id}/{t.host_id}", "probe": "nmap", "error": obs.error or ""})
+                if progress is not None:
+                    progress("ports", len(targets), f"{t.system_id}/{t.host_id}")
+    except BaseException as exc:
+        _fail_run(store, run_id, f"{type(exc).__name__}: {exc}")
+        raise
+
+    def remember(s: Session) -> None:
+        rows = {(r.system_id, r.host_id, r.address, r.port): r for r in s.exec(select(PortObservationRow))}
+        fresh: dict[tuple[str, str, str, int], dict[str, object]] = {}
+        for obs in seen:
+            for op in obs.open_ports:
+                key = (obs.target.system_id, obs.target.host_id, op.address, op.port)
+                row = rows.get(key)
+                if row is None:
+                    fresh[key] = {"system_id": key[0], "host_id": key[1], "address": op.address, "port": op.port,
+                                  "protocol": "tcp", "baseline_service": op.service, "baseline_product": op.product,
+                                  "baseline_version": op.version, "service": op.service, "product": op.product,
+                                  "version": op.version, "first_seen": now, "last_seen": now, "last_run_id": run_id}
+                else:
+                    row.service, row.product, row.version = op.service, op.product, op.version
+                    row.last_seen, row.last_run_id = now, run_id
+                    s.add(row)
+        if fresh:
+            s.execute(insert(PortObservationRow), list(fresh.values()))
+
+    _finish(store, report, now, errors, remember)
+    report.seconds = time.monotonic() - started
+    return report
+
+
 def run_scan(ws: Workspace, store: Store, inv: Inventory, families: set[str], systems: set[str] | None,
              levels: dict[str, int | None] | None = None, progress: Progress | None = None) -> list[ScanReport]:
     catalogue = load_catalogue(ws.content("checks"))
     reports = []
+    if levels is None:
+        with store.session() as s:
+            levels = current_levels(s, inv, ws.content("profiles"), dt.date.today())
     if "tls" in families:
-        reports.append(scan_tls(ws, store, inv, catalogue, systems, levels or {}, progress))
+        reports.append(scan_tls(ws, store, inv, catalogue, systems, levels, progress))
+    if "ports" in families:
+        reports.append(scan_ports(ws, store, inv, catalogue, systems, levels, progress))
     return reports

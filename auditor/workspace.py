@@ -24,6 +24,18 @@ def content_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def content_file(folder: Path, relative: str) -> Path:
+    """A content file: from ``folder`` (a workspace's own copy) when it has it, else the shipped default.
+
+    A workspace made by an earlier version keeps working when a newer version adds a rule file.
+    """
+    own = folder / relative
+    if own.exists():
+        return own
+    default = content_root() / folder.name / relative
+    return default if default.exists() else own
+
+
 @dataclass(frozen=True)
 class Workspace:
     root: Path

@@ -23,6 +23,8 @@ def test_demo_command_runs_end_to_end(tmp_path: Path) -> None:
     for check in ("tls.cert.expired", "tls.cert.expiring", "tls.cert.untrusted", "tls.cert.hostname_mismatch",
                   "tls.protocol.legacy", "tls.hsts.missing"):
         assert check in r.stdout, check
+    # the development server left on the portal's public web host
+    assert "ports.unexpected_open" in r.stdout and "dvc-web:8081" in r.stdout
     # one dossier created, appraised and approved with the demo keys; the ledger verifies
     ws = tmp_path / "demo"
     assert "Sổ ghi toàn vẹn" in r.stdout

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from auditor.catalogue.loading import load_model
 from auditor.i18n import _, pick
 from auditor.problems import InputError, Problem
+from auditor.workspace import content_root
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITY_ORDER: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
@@ -57,7 +58,9 @@ def load_catalogue(directory: Path) -> Catalogue:
     checks: dict[str, CheckSpec] = {}
     first: dict[str, str] = {}
     problems: list[Problem] = []
-    for path in sorted(directory.glob("*.yaml")):
+    files = {p.name: p for p in (content_root() / "checks").glob("*.yaml")} if directory.name == "checks" else {}
+    files.update({p.name: p for p in directory.glob("*.yaml")})  # the workspace's own files win
+    for path in (files[name] for name in sorted(files)):
         try:
             parsed, loaded = load_model(path, CheckFile)
         except InputError as exc:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from auditor.catalogue.loading import load_model
 from auditor.i18n import _
 from auditor.problems import InputError, Problem, display_path
+from auditor.workspace import content_file
 
 SuiteFamily = Literal["null_cipher", "export", "rc4", "des", "3des", "anonymous", "md5"]
 
@@ -82,7 +83,7 @@ class TlsPolicies:
 
 
 def load_tls_policies(profiles: Path) -> TlsPolicies:
-    path = profiles / "tls" / "policy.yaml"
+    path = content_file(profiles, "tls/policy.yaml")
     spec, loaded = load_model(path, PolicyFile)
     guideline_path = path.parent / spec.guideline
     try:

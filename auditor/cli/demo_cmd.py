@@ -68,8 +68,8 @@ def demo(
         t = Table(title=_("Services started on loopback"))
         for col in (_("System"), _("Host"), _("Listening on"), _("Declared port"), _("Service")):
             t.add_column(col)
-        for s in run.served:
-            t.add_row(s.system, s.host, f"{s.address}:{s.port}", str(s.declared_port), s.what)
+        for s in run.served + run.stray:
+            t.add_row(s.system, s.host, f"{s.address}:{s.port}", str(s.declared_port or "—"), s.what)
         out.print(t)
         out.print(_("Workspace written: {dir}").format(dir=display_path(run.workspace)))
         assert run.sync is not None

@@ -20,7 +20,7 @@ from auditor.scan import FAMILIES, run_scan
 @handle_errors
 def scan(
     system: Annotated[list[str] | None, typer.Option("--system", "-s", help="Only this system (repeatable).")] = None,
-    check: Annotated[list[str] | None, typer.Option("--check", "-c", help="Check family: tls (repeatable).")] = None,
+    check: Annotated[list[str] | None, typer.Option("--check", "-c", help="Check family: tls, ports (repeatable).")] = None,
     workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Run the technical checks on the declared targets, store the findings and show them."""
@@ -43,11 +43,10 @@ def scan(
                 bar.update(tasks[family], advance=1, description=f"{family.upper()} {label}")
 
             reports = run_scan(ctx.ws, ctx.store, ctx.loaded.inventory, families, systems, progress=advance)
-        scanned = {t for r in reports for t in r.scanned_targets}
+        judged = {(o.check, o.system, o.target) for r in reports for o in r.outcomes}
         with ctx.store.session() as s:
             views = [v for v in list_findings(s, dt.date.today(), systems=systems)
-                     if (v.system, v.target) in scanned and any(v.check == o.check for r in reports for o in r.outcomes
-                                                                  if (o.system, o.target) == (v.system, v.target))]
+                     if (v.check, v.system, v.target) in judged]
     failing = blocking(views)
     if as_json:
         print_json({

@@ -50,6 +50,7 @@ class DemoLab:
         self.zoo = Zoo(self.ca)
         self.addresses = addresses
         self.served: list[Served] = []
+        self.stray: list[Served] = []  # listening, but declared nowhere
 
     def _tls(self, system: str, host: str, port: int, what: str, server_name: str, **kw) -> None:  # type: ignore[no-untyped-def]
         server = self.zoo.tls(f"{system}-{host}-{port}", set(), server_name=server_name,
@@ -73,12 +74,18 @@ class DemoLab:
         self._tls("thu-cong-vu", "mail", 993, "IMAPS", "mail.angiang.gov.vn.invalid", hsts=None)
         self._tls("qlvb-dh", "qlvb-app", 443, "HTTPS, chứng thư sai tên", "qlvb.angiang.gov.vn.invalid",
                   cert=issue(ca, ["vanban.angiang.gov.vn.invalid"]))
+        # a development server someone left running on the portal's public web host: not an approved port
+        try:
+            stray = Listener(name="http-dev", port=8081, address=_loopback(self.addresses[("cong-dvc", "dvc-web")])).start()
+        except OSError:
+            stray = Listener(name="http-dev", address=_loopback(self.addresses[("cong-dvc", "dvc-web")])).start()
+        self.stray.append(Served("cong-dvc", "dvc-web", 0, stray, "TCP (không khai báo)"))
         self._tls("quan-ly-can-bo", "qlcb-app", 443, "HTTPS, chứng thư đã hết hạn", "qlcb.angiang.gov.vn.invalid",
                   cert=issue(ca, ["qlcb.angiang.gov.vn.invalid"], not_before=now - dt.timedelta(days=400),
                              not_after=now - dt.timedelta(days=5)))
         return self.served
 
     def stop(self) -> None:
-        for s in self.served:
+        for s in self.served + self.stray:
             s.listener.stop()
         self.zoo.close()

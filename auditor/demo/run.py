@@ -32,6 +32,7 @@ DEMO_CA = "certs/so-khcn-internal-ca.pem"
 class DemoRun:
     workspace: Path
     served: list[Served]
+    stray: list[Served] = field(default_factory=list)
     sync: SyncResult | None = None
     systems: int = 0
     store_url: str = ""
@@ -74,6 +75,14 @@ def _demo_inventory(served: list[Served]) -> str:
     return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
 
 
+def _fast_port_policy(target: Path) -> None:
+    """The demo's own copy of the port policy, without version detection: it keeps the demo under a minute."""
+    path = target / "profiles" / "ports" / "policy.yaml"
+    text = path.read_text(encoding="utf-8").replace("version_detection: true", "version_detection: false")
+    path.write_text("# Demo workspace: version detection (-sV) is off here so that the demo stays quick.\n" + text,
+                    encoding="utf-8")
+
+
 @contextlib.contextmanager
 def demo(target: Path, progress: Progress | None = None) -> Iterator[DemoRun]:
     """Start the services, write and load the workspace and scan it; the services stop when the block ends."""
@@ -84,9 +93,10 @@ def demo(target: Path, progress: Progress | None = None) -> Iterator[DemoRun]:
     try:
         served = lab.start()
         init_workspace(target, inventory_text=_demo_inventory(served))
+        _fast_port_policy(target)
         (target / DEMO_CA).parent.mkdir(parents=True, exist_ok=True)
         (target / DEMO_CA).write_bytes(lab.ca.cert_pem)
-        run = DemoRun(target, served)
+        run = DemoRun(target, served, lab.stray)
         loaded = load_inventory(target / INVENTORY)
         run.systems = len(loaded.inventory.systems)
         store = open_store(target)
@@ -95,6 +105,8 @@ def demo(target: Path, progress: Progress | None = None) -> Iterator[DemoRun]:
             run.store_url = store.url
             ws = Workspace(target.resolve())
             run.scans = run_scan(ws, store, loaded.inventory, {"tls"}, None, progress=progress)
+            served_systems = {s.system for s in served}
+            run.scans += run_scan(ws, store, loaded.inventory, {"ports"}, served_systems, progress=progress)
             with store.session() as s:
                 run.findings = list_findings(s, dt.date.today())
             run.dossier = run_demo_dossier(ws, store, loaded.inventory, dt.date.today())

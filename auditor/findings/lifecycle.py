@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import insert
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from auditor.evaluate.outcome import Outcome
@@ -38,6 +40,7 @@ def apply_outcomes(session: Session, run_id: int, outcomes: Iterable[Outcome], n
         for row in session.exec(select(FindingRow).where(FindingRow.system_id.in_(systems))):  # type: ignore[attr-defined]
             existing[(row.check_id, row.system_id, row.target)] = row
     opened = updated = resolved = indeterminate = 0
+    new_rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     for o in outcomes:
         key = (o.check, o.system, o.target)
         row = existing.get(key)
@@ -46,10 +49,12 @@ def apply_outcomes(session: Session, run_id: int, outcomes: Iterable[Outcome], n
             continue
         if o.verdict == "fail":
             if row is None:
-                row = FindingRow(check_id=o.check, system_id=o.system, target=o.target, severity=o.severity,
-                                 status="open", first_seen=now, last_seen=now, last_run_id=run_id, detail=o.detail)
-                existing[key] = row
-                opened += 1
+                if key not in new_rows:
+                    opened += 1
+                new_rows[key] = {"check_id": o.check, "system_id": o.system, "target": o.target,
+                                 "severity": o.severity, "status": "open", "first_seen": now, "last_seen": now,
+                                 "times_seen": 1, "last_run_id": run_id, "detail": o.detail}
+                continue
             else:
                 if row.status != "open":
                     row.status, row.resolved_at = "open", None
@@ -63,6 +68,8 @@ def apply_outcomes(session: Session, run_id: int, outcomes: Iterable[Outcome], n
             row.status, row.resolved_at, row.last_run_id = "resolved", now, run_id
             session.add(row)
             resolved += 1
+    if new_rows:  # many at once after a first scan: a bulk insert, not one ORM object each
+        session.execute(insert(FindingRow), list(new_rows.values()))
     return ApplyResult(opened, updated, resolved, indeterminate)
 
 
@@ -88,7 +95,8 @@ class FindingView:
                 "detail": self.detail, "acceptance": self.acceptance}
 
 
-def effective_view(row: FindingRow, acceptance: RiskAcceptanceRow | None, today: dt.date) -> FindingView:
+def effective_view(row: Any, acceptance: RiskAcceptanceRow | None, today: dt.date) -> FindingView:
+    """``row``: a FindingRow or a row of the same columns."""
     status = row.status
     acc = None
     if acceptance is not None:
@@ -98,7 +106,6 @@ def effective_view(row: FindingRow, acceptance: RiskAcceptanceRow | None, today:
                "expired": not active}
         if row.status == "open" and active:
             status = "accepted"
-    assert row.id is not None
     return FindingView(row.id, row.check_id, row.system_id, row.target, row.severity, status,
                        _aware(row.first_seen), _aware(row.last_seen),
                        _aware(row.resolved_at) if row.resolved_at else None, row.detail, acc)
@@ -111,19 +118,18 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 def list_findings(session: Session, today: dt.date, *, systems: set[str] | None = None,
                   include_resolved: bool = False, check_prefix: str | None = None) -> list[FindingView]:
-    query = select(FindingRow)
+    table = FindingRow.__table__  # type: ignore[attr-defined]
+    query = sa_select(table)  # plain rows: a scan can leave thousands of findings to show
     if systems:
-        query = query.where(FindingRow.system_id.in_(systems))  # type: ignore[attr-defined]
+        query = query.where(table.c.system_id.in_(systems))
     if not include_resolved:
-        query = query.where(FindingRow.status == "open")
-    rows = list(session.exec(query.order_by(FindingRow.system_id, FindingRow.target, FindingRow.check_id)))
+        query = query.where(table.c.status == "open")
+    rows = list(session.execute(query.order_by(table.c.system_id, table.c.target, table.c.check_id)))
     latest: dict[int, RiskAcceptanceRow] = {}
     if rows:
-        ids = [r.id for r in rows]
-        for acc in session.exec(select(RiskAcceptanceRow).where(RiskAcceptanceRow.finding_id.in_(ids))  # type: ignore[attr-defined]
-                                .order_by(RiskAcceptanceRow.id)):
+        for acc in session.exec(select(RiskAcceptanceRow).order_by(RiskAcceptanceRow.id)):
             latest[acc.finding_id] = acc
-    views = [effective_view(r, latest.get(r.id or 0), today) for r in rows]
+    views = [effective_view(r, latest.get(r.id), today) for r in rows]
     if check_prefix:
         views = [v for v in views if v.check == check_prefix or v.check.startswith(check_prefix + ".")]
     return views

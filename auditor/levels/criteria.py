@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from auditor.catalogue.loading import load_model
 from auditor.i18n import _, pick
 from auditor.problems import InputError, Problem, display_path
+from auditor.workspace import content_file
 
 _FACT_OPS = ("equals", "in", "contains", "contains_any", "only", "gte", "lt")
 
@@ -136,7 +137,7 @@ class CriteriaSet:
 
 
 def load_criteria(profiles: Path, regime: str) -> CriteriaSet:
-    path = profiles / "levels" / f"{regime}.yaml"
+    path = content_file(profiles, f"levels/{regime}.yaml")
     if not path.is_file():
         raise InputError([Problem(display_path(path), 1, 1, "", _("no level criteria for regime {id!r}")
                                   .format(id=regime))])

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from auditor.catalogue.loading import load_model
 from auditor.i18n import _, pick
 from auditor.problems import InputError, Problem, display_path
+from auditor.workspace import content_file
 
 
 class DayCount(BaseModel):
@@ -127,7 +128,7 @@ class Calendar:
 
 
 def load_calendar(profiles: Path) -> Calendar:
-    path = profiles / "holidays.yaml"
+    path = content_file(profiles, "holidays.yaml")
     if not path.is_file():
         return Calendar(frozenset())
     spec, loaded = load_model(path, HolidaysFile)
@@ -146,6 +147,6 @@ def load_calendar(profiles: Path) -> Calendar:
 
 
 def load_regimes(profiles: Path) -> Regimes:
-    path = profiles / "regimes.yaml"
+    path = content_file(profiles, "regimes.yaml")
     spec, _loaded = load_model(path, RegimesFile)
     return Regimes({r.id: r for r in spec.regimes}, list(spec.budget_share), display_path(path))

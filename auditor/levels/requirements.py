@@ -12,6 +12,7 @@ from auditor.catalogue.checks import Catalogue
 from auditor.catalogue.loading import load_model
 from auditor.i18n import _, pick
 from auditor.problems import InputError, Problem, display_path
+from auditor.workspace import content_file
 
 
 class RequirementSpec(BaseModel):
@@ -45,7 +46,7 @@ class Requirement:
 
 
 def load_requirements(profiles: Path, catalogue: Catalogue) -> list[Requirement]:
-    path = profiles / "requirements.yaml"
+    path = content_file(profiles, "requirements.yaml")
     spec, loaded = load_model(path, RequirementsFile)
     ids = [r.id for r in spec.requirements]
     problems = [loaded.problem(("requirements", i, "id"), _("duplicate requirement id {id!r}").format(id=r))

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from auditor.catalogue.loading import load_model
 from auditor.i18n import pick
+from auditor.workspace import content_file
 
 Verdict = Literal["pass", "fail", "not_applicable"]
 
@@ -35,7 +36,7 @@ class RulesFile(BaseModel):
 
 
 def load_rules(profiles: Path) -> dict[str, RuleSpec]:
-    spec, _loaded = load_model(profiles / "obligations.yaml", RulesFile)
+    spec, _loaded = load_model(content_file(profiles, "obligations.yaml"), RulesFile)
     return {r.id: r for r in spec.obligations}
 
 

@@ -183,3 +183,26 @@ class DossierRow(SQLModel, table=True):
     decision_number: str | None = Field(default=None, max_length=128)
     returned_on: dt.date | None = None
     parties: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PortObservationRow(SQLModel, table=True):
+    """What nmap saw open on a declared host's port: the baseline (first seen or declared) and the last run."""
+
+    __tablename__ = "port_observation"
+    __table_args__ = (UniqueConstraint("system_id", "host_id", "address", "port", "protocol", name="uq_port_obs"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    system_id: str = Field(max_length=64, index=True)
+    host_id: str = Field(max_length=64)
+    address: str = Field(max_length=255)
+    port: int
+    protocol: str = Field(max_length=8)
+    baseline_service: str = Field(max_length=128)
+    baseline_product: str = Field(max_length=255)
+    baseline_version: str = Field(max_length=128)
+    service: str = Field(max_length=128)
+    product: str = Field(max_length=255)
+    version: str = Field(max_length=128)
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    last_run_id: int

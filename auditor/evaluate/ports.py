@@ -1,0 +1,69 @@
+"""Judge what nmap saw on a host against its approved ports, its exposure and the earlier observations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.catalogue.checks import Catalogue
+from auditor.catalogue.ports_policy import PortPolicySpec
+from auditor.evaluate.outcome import Outcome, Verdict
+from auditor.probes.nmap_ports import OpenPort, PortObservation
+
+PORT_CHECKS = ("ports.unexpected_open", "ports.approved_closed", "ports.service_changed", "ports.admin_exposed")
+Baseline = dict[tuple[str, int], tuple[str, str, str]]  # (address, port) → (service, product, version)
+
+
+def port_target(obs: PortObservation, op: OpenPort) -> str:
+    single = "/" not in obs.target.address
+    return f"{obs.target.host_id}:{op.port}" if single else f"{obs.target.host_id}/{op.address}:{op.port}"
+
+
+def evaluate_ports(obs: PortObservation, policy: PortPolicySpec, admin_ports: dict[int, str], catalogue: Catalogue,
+                   baseline: Baseline, open_targets: set[tuple[str, str]]) -> list[Outcome]:
+    """``baseline``: the first observation of each open port; ``open_targets``: this host's open findings."""
+    t = obs.target
+    out: list[Outcome] = []
+
+    def put(check: str, target: str, verdict: Verdict, **detail: Any) -> None:
+        out.append(Outcome(check, t.system_id, target, verdict, catalogue.get(check).severity, detail))
+
+    if not obs.ok:
+        for check, target in sorted(open_targets):
+            put(check, target, "indeterminate", error=obs.error)
+        return out
+    approved = {p[0]: p for p in t.approved if p[1] == "tcp"}
+    open_numbers = {op.port for op in obs.open_ports}
+    for op in obs.open_ports:
+        target = port_target(obs, op)
+        now = (op.service, op.product, op.version)
+        if op.port in approved:
+            put("ports.unexpected_open", target, "pass")
+        else:
+            put("ports.unexpected_open", target, "fail", address=op.address, port=op.port, service=op.service,
+                product=op.product, version=op.version)
+        if op.port in admin_ports and t.exposure in policy.admin_exposed_on:
+            put("ports.admin_exposed", target, "fail", address=op.address, port=op.port,
+                service=admin_ports[op.port], exposure=t.exposure)
+        else:
+            put("ports.admin_exposed", target, "pass")
+        declared = approved.get(op.port)
+        expected: tuple[str, str, str] | None = None
+        if declared and (declared[2] or declared[3]):
+            expected = (declared[2] or op.service, declared[3] or op.product, op.version if not declared[3] else "")
+            changed = (declared[2] and declared[2] != op.service) or (declared[3] and declared[3] != op.product)
+        else:
+            expected = baseline.get((op.address, op.port))
+            changed = expected is not None and expected != now
+        if changed:
+            put("ports.service_changed", target, "fail", before=dict(zip(("service", "product", "version"),
+                                                                         expected or ("", "", ""), strict=True)),
+                now={"service": op.service, "product": op.product, "version": op.version})
+        else:
+            put("ports.service_changed", target, "pass")
+    for port in sorted(approved):
+        target = f"{t.host_id}:{port}"
+        put("ports.approved_closed", target, "pass" if port in open_numbers else "fail", port=port)
+    reported = {(o.check, o.target) for o in out}
+    for check, target in sorted(open_targets - reported):
+        put(check, target, "pass")  # a finding of a port no longer open: resolved by this successful scan
+    return out
