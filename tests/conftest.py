@@ -103,3 +103,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         pytest.skip(f"no PostgreSQL server ({PG_ENV} unset); './dev test' starts one")
     _reset_postgres(url)
     yield url
+
+
+@pytest.fixture
+def flow_ws(tmp_path: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The demo inventory plus a level-1 and a level-4 system, with the officers' keys registered."""
+    from tests.dossier_helpers import PASSPHRASE, make_flow_workspace, make_keys
+
+    monkeypatch.setenv("AUDITOR_KEY_PASSPHRASE", PASSPHRASE)
+    ws = make_flow_workspace(tmp_path)
+    make_keys(cli, ws)
+    return ws

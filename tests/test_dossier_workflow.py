@@ -13,15 +13,12 @@ from auditor.dossier.workflow import deadlines
 from auditor.levels.regimes import load_calendar
 from auditor.store.tables import DossierRow
 from tests.conftest import REPO, Result
-from tests.dossier_helpers import PASSPHRASE, approve_l3, create, dossiers, make_flow_workspace, make_keys, ok, step
+from tests.dossier_helpers import approve_l3, create, dossiers, ok, step
 
 
 @pytest.fixture
-def ws(tmp_path: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("AUDITOR_KEY_PASSPHRASE", PASSPHRASE)
-    w = make_flow_workspace(tmp_path)
-    make_keys(cli, w)
-    return w
+def ws(flow_ws: Path) -> Path:
+    return flow_ws
 
 
 def test_level3_flow_and_verify(cli: Callable[..., Result], ws: Path) -> None:

@@ -10,15 +10,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Result
-from tests.dossier_helpers import PASSPHRASE, approve_l3, create, make_flow_workspace, make_keys, ok, step
+from tests.dossier_helpers import approve_l3, create, ok, step
 
 
 @pytest.fixture
-def ws(tmp_path: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("AUDITOR_KEY_PASSPHRASE", PASSPHRASE)
-    w = make_flow_workspace(tmp_path)
-    make_keys(cli, w)
-    return w
+def ws(flow_ws: Path) -> Path:
+    return flow_ws
 
 
 def status(cli: Callable[..., Result], ws: Path) -> dict[tuple[str, str], dict[str, object]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -154,6 +155,16 @@ def _key(ctx: Context, s: Session, name: str, key_file: Path | None, passphrase_
     return workflow.SigningKey(row, load_private(path, passphrase_from(passphrase_file, prompt=True)))
 
 
+def _signed(workspace: Path | None, dossier_id: int, key: str, key_file: Path | None, passphrase_file: Path | None,
+            act: Callable[[Session, DossierRow, tuple], None]) -> DossierRow:  # type: ignore[type-arg]
+    """Open the dossier, its system, its regime and the signing key, and run a signed step in one transaction."""
+    with workspace_context(workspace) as ctx, ctx.store.session() as s:
+        d = workflow.get(s, dossier_id)
+        regime = LevelRules(ctx.ws.content("profiles")).regimes.get(d.regime)
+        act(s, d, (ctx.loaded.inventory, _system(ctx, d), regime, _key(ctx, s, key, key_file, passphrase_file)))
+    return d
+
+
 def _done(d: DossierRow, as_json: bool) -> None:
     if as_json:
         print_json(_summary(d))
@@ -171,13 +182,11 @@ def appraise(dossier_id: int,
              workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
     """Record the signed appraisal opinion (submitted → appraised, or returned when the opinion is disagree)."""
     day = parse_day(on, "--on")
-    with workspace_context(workspace) as ctx, ctx.store.session() as s:
-        d = workflow.get(s, dossier_id)
-        rules = LevelRules(ctx.ws.content("profiles"))
-        workflow.appraise(s, d, ctx.loaded.inventory, _system(ctx, d), rules.regimes.get(d.regime),
-                          _key(ctx, s, key, key_file, passphrase_file), signer, opinion, conditions, day,
-                          dt.date.today())
-    _done(d, as_json)
+
+    def act(s: Session, d: DossierRow, common: tuple) -> None:  # type: ignore[type-arg]
+        workflow.appraise(s, d, *common, signer, opinion, conditions, day, dt.date.today())
+
+    _done(_signed(workspace, dossier_id, key, key_file, passphrase_file, act), as_json)
 
 
 @app.command("approve")
@@ -190,12 +199,11 @@ def approve(dossier_id: int,
             workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
     """Record the signed approval decision (appraised → approved)."""
     day = parse_day(on, "--on")
-    with workspace_context(workspace) as ctx, ctx.store.session() as s:
-        d = workflow.get(s, dossier_id)
-        rules = LevelRules(ctx.ws.content("profiles"))
-        workflow.approve(s, d, ctx.loaded.inventory, _system(ctx, d), rules.regimes.get(d.regime),
-                         _key(ctx, s, key, key_file, passphrase_file), signer, decision, level, day, dt.date.today())
-    _done(d, as_json)
+
+    def act(s: Session, d: DossierRow, common: tuple) -> None:  # type: ignore[type-arg]
+        workflow.approve(s, d, *common, signer, decision, level, day, dt.date.today())
+
+    _done(_signed(workspace, dossier_id, key, key_file, passphrase_file, act), as_json)
 
 
 @app.command("return")
