@@ -9,6 +9,7 @@ import typer
 
 from auditor import __version__
 from auditor.cli import (
+    budget_cmd,
     demo_cmd,
     dossier_cmd,
     findings_cmd,
@@ -38,6 +39,7 @@ app.add_typer(findings_cmd.app, name="findings")
 app.add_typer(level_cmd.app, name="level")
 app.add_typer(dossier_cmd.app, name="dossier")
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(budget_cmd.app, name="budget")
 app.command("verify")(verify_cmd.verify)
 app.command("status")(status_cmd.status)
 

@@ -92,6 +92,10 @@ def describe(error: dict[str, Any], root: type[BaseModel], path: Path_) -> str:
         return _("not a telephone number: {value!r}").format(value=ctx.get("value"))
     if kind == "port_invalid":
         return _("not a port (such as 443 or 443/tcp): {value!r}").format(value=ctx.get("value"))
+    if kind == "amount_float":
+        return _("write the amount exactly, as a whole number of đồng, not {value!r}").format(value=ctx.get("value"))
+    if kind == "amount_invalid":
+        return _("not an amount of đồng: {value!r}").format(value=ctx.get("value"))
     if kind == "patch_ssh_incomplete":
         return _("SSH collection needs 'user' and a pinned 'host_key'")
     if kind == "patch_file_incomplete":

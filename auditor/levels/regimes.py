@@ -57,8 +57,9 @@ class BudgetRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
-    threshold_percent: Decimal
-    applies_to: list[str]
+    threshold_percent: Decimal | None = None
+    requires_line: bool = False
+    applies_to: list[Literal["annual_plan", "five_year_plan", "project", "programme"]]
     effective_from: dt.date
     effective_until: dt.date | None = None
     reference: str
@@ -82,6 +83,14 @@ class Regimes:
             raise InputError([Problem(self.source, 1, 1, "regimes", _("no regime {id!r}; known: {known}").format(
                 id=regime_id, known=", ".join(self.regimes)))])
         return self.regimes[regime_id]
+
+    def budget_rule(self, kind: str, on: dt.date) -> BudgetRule | None:
+        """The budget-share rule for a plan or project of this kind approved on ``on``."""
+        for rule in self.budget_share:
+            if kind in rule.applies_to and rule.effective_from <= on and (rule.effective_until is None
+                                                                         or on <= rule.effective_until):
+                return rule
+        return None
 
     def in_force(self, on: dt.date) -> RegimeSpec:
         matching = [r for r in self.regimes.values() if r.in_force(on)]

@@ -13,13 +13,18 @@ from auditor.labels import label
 from auditor.workspace import Workspace
 
 
+def vnd(value: object) -> str:
+    """Đồng with dots between thousands, as Vietnamese documents write them."""
+    return f"{int(str(value)):,}".replace(",", ".")
+
+
 def environment(ws: Workspace) -> Environment:
     env = Environment(loader=FileSystemLoader(str(ws.content("reports"))), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals.update(_=_, pick=pick, lang=get_language)
     env.filters["label"] = label
     env.filters["labels"] = lambda values: ", ".join(label(v) for v in values or [])
-    env.filters["vnd"] = lambda v: f"{int(v):,}".replace(",", ".")
+    env.filters["vnd"] = vnd
     env.filters["date"] = lambda v: dt.date.fromisoformat(str(v)[:10]).strftime("%d/%m/%Y") if v else "—"
     return env
 

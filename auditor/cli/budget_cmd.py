@@ -1,0 +1,45 @@
+"""auditor budget check."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from auditor.budget.check import BUDGET, check_budget, load_budget
+from auditor.cli.common import EXIT_FAIL, JsonOpt, LangOpt, WorkspaceOpt, handle_errors, out, print_json
+from auditor.cli.context import workspace_context
+from auditor.cli.status_cmd import verdict_label
+from auditor.i18n import _
+from auditor.levels.regimes import load_regimes
+from auditor.reporting.render import vnd
+
+app = typer.Typer(help="The cybersecurity share of IT plans and projects.", no_args_is_help=True)
+
+
+@app.command("check")
+@handle_errors
+def check(year: Annotated[int | None, typer.Option("--year", help="Only plans approved in this year.")] = None,
+          workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+    """Per plan and project: total, security amount, share, the threshold in force on its approval date, verdict."""
+    with workspace_context(workspace) as ctx:
+        plans = load_budget(ctx.ws.root / BUDGET, ctx.loaded.inventory)
+        verdicts = check_budget(plans, load_regimes(ctx.ws.content("profiles")), year)
+    if as_json:
+        print_json({"plans": [v.as_json() for v in verdicts]})
+    else:
+        t = Table(title=_("Cybersecurity share of IT plans and projects"))
+        for col in (_("Plan or project"), _("Approved on"), _("Total (VND)"), _("Security (VND)"), _("Share"),
+                    _("Threshold"), _("Verdict")):
+            t.add_column(col)
+        for v in verdicts:
+            threshold = f"{v.threshold_percent}%" if v.threshold_percent is not None else (
+                _("a line") if v.rule else "—")
+            style = {"pass": "green", "fail": "red"}.get(v.verdict, "dim")
+            t.add_row(f"{v.plan.title} [dim]({v.plan.id})[/dim]", v.plan.approved_on.isoformat(), vnd(v.plan.total),
+                      vnd(v.security), f"{v.share_percent}%", f"{threshold} [dim]{v.reference or ''}[/dim]",
+                      f"[{style}]{verdict_label(v.verdict)}[/{style}]")
+        out.print(t)
+    if any(v.verdict == "fail" for v in verdicts):
+        raise typer.Exit(EXIT_FAIL)

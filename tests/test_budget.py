@@ -1,0 +1,121 @@
+"""The budget share: exact thresholds by date, and every bad-input kind located with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, Result
+
+
+def budget_ws(tmp_path: Path, plans: str) -> Path:
+    ws = tmp_path / "ws"
+    ws.mkdir(exist_ok=True)
+    shutil.copy(REPO / "inventory.yaml", ws / "inventory.yaml")
+    shutil.copytree(REPO / "certs", ws / "certs", dirs_exist_ok=True)
+    (ws / "budget.yaml").write_text("version: 1\nplans:\n" + textwrap.indent(textwrap.dedent(plans), "  "),
+                                    encoding="utf-8")
+    return ws
+
+
+def plan(pid: str, kind: str, on: str, total: object, security: object, other: object | None = None) -> str:
+    lines = f"      - {{title: Bảo mật, amount: {security}, security: true}}\n"
+    if other is not None:
+        lines += f"      - {{title: Khác, amount: {other}, security: false}}\n"
+    return (f"- id: {pid}\n  kind: {kind}\n  title: Kế hoạch {pid}\n  owner: ubnd-tinh\n  approved_on: {on}\n"
+            f"  total: {total}\n  lines:\n" + textwrap.indent(lines, "  ").replace("        -", "    -"))
+
+
+def verdicts(cli: Callable[..., Result], ws: Path) -> tuple[int, dict[str, dict[str, object]]]:
+    r = cli("budget", "check", "--json", "--workspace", ws)
+    assert r.exit_code in (0, 1), r.stderr
+    return r.exit_code, {p["id"]: p for p in json.loads(r.stdout)["plans"]}
+
+
+def test_exactly_at_the_threshold_passes_one_dong_below_fails(cli: Callable[..., Result], tmp_path: Path) -> None:
+    ws = budget_ws(tmp_path, plan("at", "project", "2025-03-01", 1_000_000_000, 100_000_000, 900_000_000)
+                   + plan("below", "project", "2025-03-01", 1_000_000_000, 99_999_999, 900_000_001))
+    code, v = verdicts(cli, ws)
+    assert code == 1
+    assert v["at"]["verdict"] == "pass" and v["at"]["share_percent"] == "10.00"
+    assert v["below"]["verdict"] == "fail" and v["below"]["share_percent"] == "10.00"  # shown rounded, judged exactly
+    assert v["at"]["reference"] == "Chỉ thị 14/CT-TTg ngày 07/6/2019"
+
+
+def test_multi_line_plan_sums_security_lines(cli: Callable[..., Result], tmp_path: Path) -> None:
+    text = textwrap.dedent("""\
+        - id: multi
+          kind: annual_plan
+          title: Kế hoạch năm
+          owner: ubnd-tinh
+          approved_on: 2026-02-01
+          total: "10.000.000.000"
+          lines:
+            - {title: A, amount: "600.000.000", security: true}
+            - {title: B, amount: "400.000.000", security: true}
+            - {title: C, amount: "9.000.000.000", security: false}
+        """)
+    _code, v = verdicts(cli, budget_ws(tmp_path, text))
+    assert v["multi"]["security"] == "1000000000" and v["multi"]["verdict"] == "pass"
+
+
+def test_threshold_in_force_on_the_approval_date(cli: Callable[..., Result], tmp_path: Path) -> None:
+    ws = budget_ws(tmp_path, plan("june", "project", "2026-06-30", 100, 12, 88)
+                   + plan("july", "project", "2026-07-01", 100, 12, 88)
+                   + plan("july15", "programme", "2026-07-01", 100, 15, 85)
+                   + plan("annual-line", "annual_plan", "2026-08-01", 100, 1, 99)
+                   + plan("annual-none", "annual_plan", "2026-08-01", 100, 0, 100))
+    _code, v = verdicts(cli, ws)
+    assert (v["june"]["verdict"], v["june"]["threshold_percent"]) == ("pass", "10")
+    assert (v["july"]["verdict"], v["july"]["threshold_percent"]) == ("fail", "15")
+    assert v["july"]["reference"] == "Luật An ninh mạng 116/2025/QH15 Điều 38.1"
+    assert v["july15"]["verdict"] == "pass"
+    assert v["annual-line"]["verdict"] == "pass" and v["annual-line"]["threshold_percent"] is None
+    assert v["annual-none"]["verdict"] == "fail"
+
+
+BAD = [
+    ("zero total", plan("p", "project", "2025-01-01", 0, 0), "plans[0].total", "more than zero"),
+    ("negative amount", plan("p", "project", "2025-01-01", 100, -5, 50), "plans[0].lines[0].amount", "negative"),
+    ("lines above the total", plan("p", "project", "2025-01-01", 100, 60, 50), "plans[0].lines", "more than the total"),
+    ("unknown currency", plan("p", "project", "2025-01-01", 100, 10, 90).replace("  total:", "  currency: USD\n  total:"),
+     "plans[0].currency", "USD"),
+    ("non-numeric amount", plan("p", "project", "2025-01-01", '"mười tỷ"', 10, 90), "plans[0].total", "mười tỷ"),
+    ("float amount", plan("p", "project", "2025-01-01", 1.5e9, 10, 90), "plans[0].total", "whole number"),
+    ("unknown owner", plan("p", "project", "2025-01-01", 100, 10, 90).replace("ubnd-tinh", "nobody"),
+     "plans[0].owner", "nobody"),
+    ("impossible date", plan("p", "project", "2025-02-29", 100, 10, 90), "plans[0].approved_on", "2025-02-29"),
+    ("unknown kind", plan("p", "budget", "2025-01-01", 100, 10, 90), "plans[0].kind", "budget"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "field", "words"), BAD, ids=[b[0] for b in BAD])
+def test_bad_input(cli: Callable[..., Result], tmp_path: Path, name: str, text: str, field: str, words: str) -> None:
+    ws = budget_ws(tmp_path, text)
+    r = cli("budget", "check", "--workspace", ws, "--lang", "en")
+    assert r.exit_code == 2, (r.stdout, r.stderr)
+    line = next(x for x in r.stderr.splitlines() if f": {field}:" in x)
+    assert re.match(r"^.*budget\.yaml:\d+:\d+: ", line)
+    assert words in line
+
+
+def test_duplicate_plan_id(cli: Callable[..., Result], tmp_path: Path) -> None:
+    ws = budget_ws(tmp_path, plan("p", "project", "2025-01-01", 100, 10, 90) * 2)
+    r = cli("budget", "check", "--workspace", ws, "--lang", "en")
+    assert r.exit_code == 2 and "duplicate plan id 'p'" in r.stderr
+
+
+def test_repository_budget(cli: Callable[..., Result], tmp_path: Path) -> None:
+    ws = budget_ws(tmp_path, "")
+    shutil.copy(REPO / "budget.yaml", ws / "budget.yaml")
+    code, v = verdicts(cli, ws)
+    assert code == 1
+    assert v["da-qlvb-2025"]["verdict"] == "pass" and v["da-lgsp"]["verdict"] == "fail"
+    r = cli("budget", "check", "--year", "2025", "--json", "--workspace", ws)
+    assert r.exit_code == 0 and [p["id"] for p in json.loads(r.stdout)["plans"]] == ["da-qlvb-2025"]
