@@ -119,3 +119,13 @@ def test_repository_budget(cli: Callable[..., Result], tmp_path: Path) -> None:
     assert v["da-qlvb-2025"]["verdict"] == "pass" and v["da-lgsp"]["verdict"] == "fail"
     r = cli("budget", "check", "--year", "2025", "--json", "--workspace", ws)
     assert r.exit_code == 0 and [p["id"] for p in json.loads(r.stdout)["plans"]] == ["da-qlvb-2025"]
+
+
+def test_budget_share_is_an_obligation_in_status(cli: Callable[..., Result], tmp_path: Path) -> None:
+    ws = budget_ws(tmp_path, "")
+    shutil.copy(REPO / "budget.yaml", ws / "budget.yaml")
+    r = cli("status", "--json", "--workspace", ws)
+    found = {o["subject"]: o for o in json.loads(r.stdout)["obligations"] if o["rule"] == "budget.share"}
+    assert found["da-lgsp"]["verdict"] == "fail" and "13.33%" in found["da-lgsp"]["evidence"]
+    assert found["da-qlvb-2025"]["verdict"] == "pass"
+    assert found["da-lgsp"]["reference"].startswith("Chỉ thị 14/CT-TTg")
