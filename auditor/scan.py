@@ -11,13 +11,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from sqlalchemy import func as sa_func
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from auditor.catalogue.checks import Catalogue, load_catalogue
+from auditor.catalogue.patch_policy import load_patch_policy
 from auditor.catalogue.ports_policy import load_port_policies
 from auditor.catalogue.tls_policy import load_tls_policies
 from auditor.evaluate.outcome import Outcome
+from auditor.evaluate.patch import PATCH_CHECKS, Advisory, evaluate_patch
 from auditor.evaluate.ports import PORT_CHECKS, evaluate_ports
 from auditor.evaluate.tls import evaluate_tls
 from auditor.findings.lifecycle import ApplyResult, apply_outcomes
@@ -26,12 +29,13 @@ from auditor.ledger.chain import append
 from auditor.levels.current import current_levels
 from auditor.plan import PortTarget, port_targets, tls_targets
 from auditor.probes.nmap_ports import PortObservation, scan_host
+from auditor.probes.packages import CollectionError, PackageInventory, collect_file, collect_local
 from auditor.probes.tls_sslyze import probe_all
 from auditor.store.db import Store
-from auditor.store.tables import FindingRow, PortObservationRow, ScanRunRow, utcnow
+from auditor.store.tables import AdvisoryRow, FindingRow, PortObservationRow, ScanRunRow, utcnow
 from auditor.workspace import Workspace
 
-FAMILIES = ("tls", "ports")
+FAMILIES = ("tls", "ports", "patch")
 PORT_SCAN_PARALLEL = 4  # nmap processes at once
 
 
@@ -184,6 +188,61 @@ def scan_ports(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue
     return report
 
 
+def scan_patch(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue, systems: set[str] | None,
+               levels: dict[str, int | None], progress: Progress | None = None) -> ScanReport:
+    policy = load_patch_policy(ws.content("profiles"))
+    hosts = [(s, h) for s in inv.systems if (systems is None or s.id in systems) and s.lifecycle != "retired"
+             for h in s.hosts if h.patch.method != "none"]
+    started = time.monotonic()
+    run_id = _start_run(store, "patch", len(hosts))
+    report = ScanReport("patch", run_id, len(hosts))
+    errors: list[dict[str, str]] = []
+    today = dt.date.today()
+    local: PackageInventory | None = None
+    try:
+        for system, host in hosts:
+            collected: PackageInventory | None = None
+            error = None
+            try:
+                if host.patch.method == "local":
+                    local = local or collect_local()
+                    collected = local
+                elif host.patch.method == "file":
+                    assert host.patch.path is not None
+                    collected = collect_file(ws.root / host.patch.path, host.os)
+                else:
+                    raise CollectionError(f"collection method {host.patch.method!r} is not available yet")
+            except CollectionError as exc:
+                error = str(exc)
+                errors.append({"target": f"{system.id}/{host.id}", "probe": f"patch.{host.patch.method}",
+                               "error": error})
+            with store.session() as s:
+                advisories, newest = ([], None) if collected is None else _advisories(s, collected)
+                open_targets = {(r.check_id, r.target) for r in s.exec(select(FindingRow).where(
+                    FindingRow.system_id == system.id, FindingRow.status == "open",
+                    FindingRow.check_id.in_(PATCH_CHECKS))) if r.target.startswith(f"{host.id}:")}  # type: ignore[attr-defined]
+            report.outcomes += evaluate_patch(system.id, host.id, collected, error, advisories, newest, policy,
+                                              levels.get(system.id), catalogue, today, open_targets)
+            if progress is not None:
+                progress("patch", len(hosts), f"{system.id}/{host.id}")
+    except BaseException as exc:
+        _fail_run(store, run_id, f"{type(exc).__name__}: {exc}")
+        raise
+    _finish(store, report, utcnow(), errors)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _advisories(s: Session, inv: PackageInventory) -> tuple[list[Advisory], dt.date | None]:
+    release = inv.codename if inv.os_id == "debian" else inv.version_id
+    sources = {p.source for p in inv.packages}
+    rows = s.exec(select(AdvisoryRow).where(AdvisoryRow.os_id == inv.os_id, AdvisoryRow.release == release))
+    advisories = [Advisory(r.advisory_id, r.source_package, r.fixed_version) for r in rows
+                  if r.source_package in sources]
+    newest = s.exec(select(sa_func.max(AdvisoryRow.data_date)).where(AdvisoryRow.os_id == inv.os_id)).one()
+    return advisories, newest
+
+
 def run_scan(ws: Workspace, store: Store, inv: Inventory, families: set[str], systems: set[str] | None,
              levels: dict[str, int | None] | None = None, progress: Progress | None = None) -> list[ScanReport]:
     catalogue = load_catalogue(ws.content("checks"))
@@ -195,4 +254,6 @@ def run_scan(ws: Workspace, store: Store, inv: Inventory, families: set[str], sy
         reports.append(scan_tls(ws, store, inv, catalogue, systems, levels, progress))
     if "ports" in families:
         reports.append(scan_ports(ws, store, inv, catalogue, systems, levels, progress))
+    if "patch" in families:
+        reports.append(scan_patch(ws, store, inv, catalogue, systems, levels, progress))
     return reports

@@ -25,6 +25,8 @@ def test_demo_command_runs_end_to_end(tmp_path: Path) -> None:
         assert check in r.stdout, check
     # the development server left on the portal's public web host
     assert "ports.unexpected_open" in r.stdout and "dvc-web:8081" in r.stdout
+    # and the database host with an outdated OpenSSL
+    assert "patch.vulnerable_package" in r.stdout and "dvc-db:openssl" in r.stdout
     # one dossier created, appraised and approved with the demo keys; the ledger verifies
     ws = tmp_path / "demo"
     assert "Sổ ghi toàn vẹn" in r.stdout

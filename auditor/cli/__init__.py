@@ -16,6 +16,7 @@ from auditor.cli import (
     inventory_cmd,
     keys_cmd,
     level_cmd,
+    patch_cmd,
     scan_cmd,
     status_cmd,
     verify_cmd,
@@ -40,6 +41,8 @@ app.add_typer(level_cmd.app, name="level")
 app.add_typer(dossier_cmd.app, name="dossier")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(budget_cmd.app, name="budget")
+app.add_typer(patch_cmd.advisories_app, name="advisories")
+app.add_typer(patch_cmd.agent_app, name="agent")
 app.command("verify")(verify_cmd.verify)
 app.command("status")(status_cmd.status)
 

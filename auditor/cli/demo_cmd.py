@@ -76,7 +76,7 @@ def demo(
         out.print(_("Inventory valid: {n} systems; loaded into {store} ({added} added, {changed} changed).").format(
             n=run.systems, store=run.store_url, added=run.sync.added, changed=run.sync.changed))
         for r in run.scans:
-            out.print(_("{family} scan: {targets} endpoints in {s:.1f} s, {opened} findings opened.").format(
+            out.print(_("{family} scan: {targets} targets in {s:.1f} s, {opened} findings opened.").format(
                 family=r.family.upper(), targets=r.targets, s=r.seconds, opened=r.applied.opened if r.applied else 0))
         catalogue = load_catalogue(run.workspace / "checks")
         out.print(findings_table(run.findings, catalogue, _("Findings")))

@@ -20,7 +20,8 @@ from auditor.scan import FAMILIES, run_scan
 @handle_errors
 def scan(
     system: Annotated[list[str] | None, typer.Option("--system", "-s", help="Only this system (repeatable).")] = None,
-    check: Annotated[list[str] | None, typer.Option("--check", "-c", help="Check family: tls, ports (repeatable).")] = None,
+    check: Annotated[list[str] | None, typer.Option("--check", "-c",
+                                                    help="Check family: tls, ports, patch (repeatable).")] = None,
     workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Run the technical checks on the declared targets, store the findings and show them."""

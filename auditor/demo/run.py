@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from auditor.advisories.importer import import_file
 from auditor.demo.dossier import DemoDossier, run_demo_dossier
 from auditor.demo.lab import DemoLab, Served
 from auditor.findings.lifecycle import FindingView, list_findings
@@ -69,10 +71,45 @@ def _demo_inventory(served: list[Served]) -> str:
                 ep["port"] = new
                 if ep.get("tls"):
                     ep["ca_bundle"] = DEMO_CA
+    for system in data["systems"]:  # the portal's database server: its package list comes from a file
+        for host in system.get("hosts", []):
+            if (system["id"], host["id"]) == ("cong-dvc", "dvc-db"):
+                host["os"] = "Debian 12"
+                host["patch"] = {"method": "file", "path": "collected/dvc-db.status"}
     header = ("# Demo workspace written by 'auditor demo': the shipped demo inventory, with the services the demo\n"
               "# really runs moved to the loopback ports they listen on. The demo CA in certs/ stands in for the\n"
               "# public CA a real portal would use, so each served TLS endpoint trusts it (ca_bundle).\n")
     return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
+
+
+DEMO_STATUS = """\
+Package: openssl
+Status: install ok installed
+Version: 3.0.11-1~deb12u2
+
+Package: libssl3
+Status: install ok installed
+Version: 3.0.11-1~deb12u2
+Source: openssl
+
+Package: postgresql-15
+Status: install ok installed
+Version: 15.8-0+deb12u1
+"""
+
+
+def _demo_advisories(target: Path) -> Path:
+    """The database host's package list (an old OpenSSL) and a small advisory file dated today."""
+    (target / "collected").mkdir(exist_ok=True)
+    (target / "collected" / "dvc-db.status").write_text(DEMO_STATUS, encoding="utf-8")
+    today = dt.date.today().isoformat()
+    records = [{"id": "DSA-DEMO-0001", "modified": f"{today}T00:00:00Z", "summary": "openssl security update (demo)",
+                "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
+                              "ranges": [{"type": "ECOSYSTEM",
+                                          "events": [{"introduced": "0"}, {"fixed": "3.0.15-1~deb12u1"}]}]}]}]
+    path = target / "collected" / "advisories-demo.json"
+    path.write_text(json.dumps(records, indent=1), encoding="utf-8")
+    return path
 
 
 def _fast_port_policy(target: Path) -> None:
@@ -107,6 +144,9 @@ def demo(target: Path, progress: Progress | None = None) -> Iterator[DemoRun]:
             run.scans = run_scan(ws, store, loaded.inventory, {"tls"}, None, progress=progress)
             served_systems = {s.system for s in served}
             run.scans += run_scan(ws, store, loaded.inventory, {"ports"}, served_systems, progress=progress)
+            with store.session() as s:
+                import_file(s, _demo_advisories(target), dt.date.today())
+            run.scans += run_scan(ws, store, loaded.inventory, {"patch"}, {"cong-dvc"}, progress=progress)
             with store.session() as s:
                 run.findings = list_findings(s, dt.date.today())
             run.dossier = run_demo_dossier(ws, store, loaded.inventory, dt.date.today())

@@ -206,3 +206,34 @@ class PortObservationRow(SQLModel, table=True):
     first_seen: dt.datetime
     last_seen: dt.datetime
     last_run_id: int
+
+
+class AdvisoryRow(SQLModel, table=True):
+    """One advisory as it affects one source package of one release, from an imported offline file."""
+
+    __tablename__ = "advisory"
+    __table_args__ = (UniqueConstraint("origin", "advisory_id", "os_id", "release", "source_package",
+                                       name="uq_advisory"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin: str = Field(max_length=32)  # osv, debian-tracker
+    advisory_id: str = Field(max_length=128)
+    os_id: str = Field(max_length=16, index=True)
+    release: str = Field(max_length=32, index=True)  # codename for Debian (bookworm), version for Ubuntu (22.04)
+    source_package: str = Field(max_length=255, index=True)
+    fixed_version: str | None = Field(default=None, max_length=255)
+    urgency: str | None = Field(default=None, max_length=32)
+    data_date: dt.date
+    import_id: int
+
+
+class AdvisoryImportRow(SQLModel, table=True):
+    __tablename__ = "advisory_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    file: str
+    sha256: str = Field(max_length=64)
+    origin: str = Field(max_length=32)
+    entries: int
+    data_date: dt.date
+    imported_at: dt.datetime = Field(default_factory=utcnow)

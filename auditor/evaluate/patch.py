@@ -1,0 +1,87 @@
+"""Judge a host's installed packages against the imported advisories, its release's end of life, and the
+freshness of the advisory data. Versions are compared with python-debian's Debian ordering (epochs,
+``~bpo`` backports and ``+debNuM`` security updates in their right places).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from debian.debian_support import Version
+
+from auditor.catalogue.checks import Catalogue
+from auditor.catalogue.patch_policy import PatchPolicy
+from auditor.evaluate.outcome import Outcome
+from auditor.probes.packages import PackageInventory
+
+PATCH_CHECKS = ("patch.vulnerable_package", "patch.eol_os", "patch.advisories_stale", "patch.collection_failed")
+
+
+@dataclass(frozen=True)
+class Advisory:
+    advisory_id: str
+    source_package: str
+    fixed_version: str | None
+
+
+def evaluate_patch(system: str, host: str, inventory: PackageInventory | None, error: str | None,
+                   advisories: list[Advisory], newest: dt.date | None, policy: PatchPolicy, level: int | None,
+                   catalogue: Catalogue, today: dt.date, open_targets: set[tuple[str, str]]) -> list[Outcome]:
+    out: list[Outcome] = []
+
+    def put(check: str, target: str, verdict: str, **detail: object) -> None:
+        out.append(Outcome(check, system, target, verdict, catalogue.get(check).severity, detail))  # type: ignore[arg-type]
+
+    if inventory is None:
+        put("patch.collection_failed", f"{host}:packages", "fail", error=error)
+        for check, target in sorted(open_targets):
+            if check != "patch.collection_failed":
+                put(check, target, "indeterminate", error=error)
+        return out
+    put("patch.collection_failed", f"{host}:packages", "pass")
+    # advisories
+    max_age = policy.max_age(level)
+    if newest is None:
+        put("patch.advisories_stale", f"{host}:advisories", "fail", newest=None, max_age_days=max_age,
+            release=f"{inventory.os_id} {inventory.codename or inventory.version_id}")
+    else:
+        age = (today - newest).days
+        put("patch.advisories_stale", f"{host}:advisories", "fail" if age > max_age else "pass",
+            newest=newest.isoformat(), age_days=age, max_age_days=max_age)
+    # end of life
+    eol = policy.eol_of(inventory.os_id, inventory.version_id, inventory.codename)
+    release = f"{inventory.os_id} {inventory.version_id} ({inventory.codename})"
+    if eol is None:
+        put("patch.eol_os", f"{host}:os", "indeterminate", release=release, reason="release not in the table")
+    else:
+        put("patch.eol_os", f"{host}:os", "fail" if eol.eol < today else "pass", release=release,
+            eol=eol.eol.isoformat(), reference=eol.reference)
+    # vulnerable packages, one finding per source package
+    installed: dict[str, list[tuple[str, str]]] = defaultdict(list)  # source → [(binary, source version)]
+    for p in inventory.packages:
+        installed[p.source].append((p.name, p.source_version))
+    vulnerable: dict[str, dict[str, object]] = {}
+    for adv in advisories:
+        if adv.fixed_version is None or adv.source_package not in installed:
+            continue
+        fixed = Version(adv.fixed_version)
+        current = max((Version(v) for _b, v in installed[adv.source_package]))
+        if current < fixed:
+            entry = vulnerable.setdefault(adv.source_package, {"installed": str(current), "fixed": str(fixed),
+                                                               "advisories": set(), "binaries": sorted(
+                                                                   {b for b, _v in installed[adv.source_package]})})
+            entry["advisories"].add(adv.advisory_id)  # type: ignore[union-attr]
+            if Version(str(entry["fixed"])) < fixed:
+                entry["fixed"] = str(fixed)
+    reported = set()
+    for source, entry in sorted(vulnerable.items()):
+        target = f"{host}:{source}"
+        reported.add(target)
+        put("patch.vulnerable_package", target, "fail", package=source, installed=entry["installed"],
+            fixed=entry["fixed"], advisories=sorted(entry["advisories"]), binaries=entry["binaries"])  # type: ignore[arg-type]
+    for check, target in sorted(open_targets):
+        if check == "patch.vulnerable_package" and target not in reported:
+            put(check, target, "pass")  # upgraded since
+    return out
