@@ -29,7 +29,7 @@ from auditor.ledger.chain import append
 from auditor.levels.current import current_levels
 from auditor.plan import PortTarget, port_targets, tls_targets
 from auditor.probes.nmap_ports import PortObservation, scan_host
-from auditor.probes.packages import CollectionError, PackageInventory, collect_file, collect_local
+from auditor.probes.packages import CollectionError, PackageInventory, collect_file, collect_local, collect_ssh
 from auditor.probes.tls_sslyze import probe_all
 from auditor.store.db import Store
 from auditor.store.tables import AdvisoryRow, FindingRow, PortObservationRow, ScanRunRow, utcnow
@@ -211,7 +211,10 @@ def scan_patch(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue
                     assert host.patch.path is not None
                     collected = collect_file(ws.root / host.patch.path, host.os)
                 else:
-                    raise CollectionError(f"collection method {host.patch.method!r} is not available yet")
+                    assert host.patch.user is not None and host.patch.host_key is not None
+                    identity = ws.root / host.patch.identity_file if host.patch.identity_file else None
+                    collected = collect_ssh(host.address, host.patch.port, host.patch.user, host.patch.host_key,
+                                            identity)
             except CollectionError as exc:
                 error = str(exc)
                 errors.append({"target": f"{system.id}/{host.id}", "probe": f"patch.{host.patch.method}",

@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from debian.debian_support import Version
 
+from auditor.labs.sshd import Sshd
 from auditor.probes.packages import collect_local, parse_dpkg_status
 from tests.conftest import Result
 
@@ -218,3 +219,30 @@ def test_collection_failure_is_reported_not_a_pass(cli: Callable[..., Result], t
         """)
     found = scan(cli, ws)
     assert "missing.status" in str(found[("patch.collection_failed", "gone:packages")]["detail"]["error"])  # type: ignore[index]
+
+
+@pytest.fixture
+def sshd() -> Iterator[Sshd]:
+    server = Sshd().start()
+    yield server
+    server.stop()
+
+
+def test_ssh_collection_with_a_pinned_host_key(cli: Callable[..., Result], tmp_path: Path, sshd: Sshd) -> None:
+    ws = workspace(tmp_path, f"""\
+        - id: remote
+          address: 127.0.0.1
+          patch: {{method: ssh, user: {sshd.user}, port: {sshd.port}, host_key: "{sshd.host_key}",
+                  identity_file: {sshd.identity}}}
+        - id: impostor
+          address: 127.0.0.1
+          patch: {{method: ssh, user: {sshd.user}, port: {sshd.port}, host_key: "{sshd.other_key}",
+                  identity_file: {sshd.identity}}}
+        """)
+    found = scan(cli, ws)
+    assert ("patch.collection_failed", "remote:packages") not in found
+    assert ("patch.advisories_stale", "remote:advisories") in found  # it collected; nothing imported yet
+    error = str(found[("patch.collection_failed", "impostor:packages")]["detail"]["error"])  # type: ignore[index]
+    assert "does not match the key pinned" in error
+    db = (ws / ".auditor" / "auditor.sqlite").read_bytes()
+    assert b"PRIVATE KEY" not in db

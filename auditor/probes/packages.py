@@ -11,6 +11,7 @@ import json
 import platform
 import shutil
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -94,6 +95,42 @@ def collect_local() -> PackageInventory:
     return PackageInventory(osr.get("ID", ""), osr.get("VERSION_ID", ""), osr.get("VERSION_CODENAME", ""),
                             parse_dpkg_query(run.stdout), dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                             "local", platform.node())
+
+
+REMOTE_COMMAND = f"dpkg-query -W -f '{DPKG_FORMAT}' && echo '---os-release---' && cat /etc/os-release"
+
+
+def collect_ssh(address: str, port: int, user: str, host_key: str, identity_file: Path | None,
+                timeout: int = 60) -> PackageInventory:
+    """Over SSH with key authentication only and the host key pinned from the inventory; no password ever."""
+    if shutil.which("ssh") is None:
+        raise CollectionError("the ssh client is not installed (Debian package openssh-client)")
+    with tempfile.TemporaryDirectory(prefix="auditor-ssh-") as tmp:
+        known = Path(tmp) / "known_hosts"
+        host = address if port == 22 else f"[{address}]:{port}"
+        known.write_text(f"{host} {host_key.strip()}\n", encoding="utf-8")
+        key_type = host_key.split()[0]
+        cmd = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={known}",
+               "-o", "GlobalKnownHostsFile=/dev/null", "-o", f"HostKeyAlgorithms={key_type}",
+               "-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=no",
+               "-o", f"ConnectTimeout={min(timeout, 30)}", "-p", str(port), "-l", user]
+        if identity_file is not None:
+            cmd += ["-o", "IdentitiesOnly=yes", "-i", str(identity_file)]
+        cmd += [address, REMOTE_COMMAND]
+        try:
+            run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise CollectionError(f"ssh {user}@{address}:{port}: no answer within {timeout} s") from None
+    if run.returncode != 0:
+        reason = run.stderr.strip().splitlines()[-1] if run.stderr.strip() else f"exit {run.returncode}"
+        if "Host key verification failed" in run.stderr or "REMOTE HOST IDENTIFICATION HAS CHANGED" in run.stderr:
+            reason = "the host key does not match the key pinned in inventory.yaml"
+        raise CollectionError(f"ssh {user}@{address}:{port}: {reason}")
+    packages_text, _sep, os_text = run.stdout.partition("---os-release---")
+    osr = parse_os_release(os_text)
+    return PackageInventory(osr.get("ID", ""), osr.get("VERSION_ID", ""), osr.get("VERSION_CODENAME", ""),
+                            parse_dpkg_query(packages_text), dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                            "ssh", address)
 
 
 def collect_file(path: Path, declared_os: str | None) -> PackageInventory:
