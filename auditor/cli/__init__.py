@@ -18,6 +18,7 @@ from auditor.cli import (
     level_cmd,
     patch_cmd,
     scan_cmd,
+    schedule_cmd,
     status_cmd,
     verify_cmd,
 )
@@ -43,6 +44,7 @@ app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(budget_cmd.app, name="budget")
 app.add_typer(patch_cmd.advisories_app, name="advisories")
 app.add_typer(patch_cmd.agent_app, name="agent")
+app.add_typer(schedule_cmd.app, name="schedule")
 app.command("verify")(verify_cmd.verify)
 app.command("status")(status_cmd.status)
 

@@ -15,6 +15,7 @@ from auditor.cli.findings_view import blocking, findings_table
 from auditor.findings.lifecycle import list_findings
 from auditor.i18n import _
 from auditor.scan import FAMILIES, run_scan
+from auditor.scheduler import scan_lock
 
 
 @handle_errors
@@ -43,7 +44,8 @@ def scan(
                     tasks[family] = bar.add_task(_("Scanning {family}").format(family=family.upper()), total=total)
                 bar.update(tasks[family], advance=1, description=f"{family.upper()} {label}")
 
-            reports = run_scan(ctx.ws, ctx.store, ctx.loaded.inventory, families, systems, progress=advance)
+            with scan_lock(ctx.ws):
+                reports = run_scan(ctx.ws, ctx.store, ctx.loaded.inventory, families, systems, progress=advance)
         judged = {(o.check, o.system, o.target) for r in reports for o in r.outcomes}
         with ctx.store.session() as s:
             views = [v for v in list_findings(s, dt.date.today(), systems=systems)

@@ -237,3 +237,16 @@ class AdvisoryImportRow(SQLModel, table=True):
     entries: int
     data_date: dt.date
     imported_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ScheduleStateRow(SQLModel, table=True):
+    """When each check family last ran for each system under the scheduler."""
+
+    __tablename__ = "schedule_state"
+
+    family: str = Field(primary_key=True, max_length=16)
+    system_id: str = Field(primary_key=True, max_length=64)
+    last_started: dt.datetime | None = None
+    last_finished: dt.datetime | None = None
+    last_status: str | None = Field(default=None, max_length=16)
+    last_run_id: int | None = None

@@ -1,0 +1,67 @@
+"""auditor schedule run | status."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from auditor.cli.common import JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, print_json
+from auditor.cli.context import workspace_context
+from auditor.i18n import _
+from auditor.levels.current import current_levels
+from auditor.scheduler import Scheduler, file_lock, jobs, load_schedule, mark_interrupted, scan_lock
+from auditor.store.tables import utcnow
+
+app = typer.Typer(help="Run the checks on their schedule.", no_args_is_help=True)
+
+
+@app.command("run")
+@handle_errors
+def run(once: Annotated[bool, typer.Option("--once", help="Run what is due now, then exit (for cron).")] = False,
+        workspace: WorkspaceOpt = None, lang: LangOpt = None) -> None:
+    """Run each check family for each system at the interval of its level; SIGTERM stops after the current job."""
+    with workspace_context(workspace) as ctx, file_lock(ctx.ws.state_dir / "schedule.lock", _("the scheduler")):
+        with scan_lock(ctx.ws), ctx.store.session() as s:
+            interrupted = mark_interrupted(s)
+        if interrupted:
+            err.print(_("{n} run(s) interrupted earlier were marked as such").format(n=interrupted))
+
+        def log(message: str) -> None:
+            err.print(f"{utcnow().isoformat()} {message}", markup=False)
+
+        scheduler = Scheduler(ctx.ws, ctx.store, ctx.loaded.inventory, log)
+        if once:
+            done = scheduler.tick()
+            out.print(_("{n} job(s) run.").format(n=done))
+        else:
+            log(_("scheduler started; press Ctrl-C or send SIGTERM to stop"))
+            scheduler.run_forever()
+            log(_("scheduler stopped"))
+
+
+@app.command("status")
+@handle_errors
+def status(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+    """The last and next run of each check family for each system."""
+    with workspace_context(workspace) as ctx, ctx.store.session() as s:
+        spec = load_schedule(ctx.ws.content("profiles"))
+        levels = current_levels(s, ctx.loaded.inventory, ctx.ws.content("profiles"), dt.date.today())
+        items = jobs(s, ctx.loaded.inventory, spec, levels)
+    now = utcnow()
+    if as_json:
+        print_json({"jobs": [{"family": j.family, "system": j.system, "interval_hours": j.interval.total_seconds() / 3600,
+                              "last_started": j.last_started, "last_status": j.last_status,
+                              "next_due": j.next_due() or now, "due_now": j.due(now)} for j in items]})
+        return
+    t = Table(title=_("Schedule"))
+    for col in (_("Check"), _("System"), _("Every"), _("Last run"), _("Result"), _("Next run")):
+        t.add_column(col)
+    for j in items:
+        nd = j.next_due()
+        t.add_row(j.family, j.system, f"{j.interval.total_seconds() / 3600:g} h",
+                  j.last_started.strftime("%Y-%m-%d %H:%M") if j.last_started else "—", j.last_status or "—",
+                  _("now") if j.due(now) else (nd.strftime("%Y-%m-%d %H:%M") if nd else "—"))
+    out.print(t)

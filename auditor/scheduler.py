@@ -1,0 +1,186 @@
+"""The scheduler: each check family runs for each system at the interval its level sets.
+
+One scheduler per workspace (a lock file), scans never overlap (a second lock, also taken by `auditor
+scan`), runs missed while it was down run at start, SIGTERM stops it after the current job, and a run
+left 'running' by a killed process is marked 'interrupted' (its findings were never written: they are
+stored in one transaction at the end of a run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session, select
+
+from auditor.catalogue.loading import load_model
+from auditor.i18n import _
+from auditor.inventory.model import Inventory
+from auditor.levels.current import current_levels
+from auditor.problems import UserError
+from auditor.scan import FAMILIES, run_scan
+from auditor.store.db import Store
+from auditor.store.tables import ScanRunRow, ScheduleStateRow, utcnow
+from auditor.workspace import Workspace, content_file
+
+Family = str
+
+
+class ScheduleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    intervals_hours: dict[int, dict[Family, float]]
+    default: dict[Family, float]
+    tick_seconds: int = Field(default=60, ge=1, le=3600)
+
+    def interval(self, level: int | None, family: str) -> dt.timedelta:
+        hours = self.intervals_hours.get(level or 0, self.default).get(family, self.default.get(family, 24))
+        return dt.timedelta(hours=hours)
+
+
+def load_schedule(profiles: Path) -> ScheduleSpec:
+    spec, _loaded = load_model(content_file(profiles, "schedule.yaml"), ScheduleSpec)
+    return spec
+
+
+class Busy(UserError):
+    pass
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, what: str) -> Iterator[IO[str]]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = path.open("a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise Busy(_("{what} is already running in this workspace ({lock})").format(what=what, lock=path)) from None
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        yield fh
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def scan_lock(ws: Workspace) -> contextlib.AbstractContextManager[IO[str]]:
+    return file_lock(ws.state_dir / "scan.lock", _("a scan"))
+
+
+@dataclass(frozen=True)
+class Job:
+    family: str
+    system: str
+    interval: dt.timedelta
+    last_started: dt.datetime | None
+    last_status: str | None
+
+    def next_due(self) -> dt.datetime | None:
+        return None if self.last_started is None else self.last_started + self.interval
+
+    def due(self, now: dt.datetime) -> bool:
+        nd = self.next_due()
+        return nd is None or now >= nd or self.last_status not in ("completed",)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
+
+
+def jobs(session: Session, inv: Inventory, spec: ScheduleSpec, levels: dict[str, int | None]) -> list[Job]:
+    state = {(r.family, r.system_id): r for r in session.exec(select(ScheduleStateRow))}
+    out = []
+    for s in inv.systems:
+        if s.lifecycle == "retired":
+            continue
+        for family in FAMILIES:
+            row = state.get((family, s.id))
+            out.append(Job(family, s.id, spec.interval(levels.get(s.id), family),
+                           _aware(row.last_started) if row else None, row.last_status if row else None))
+    return out
+
+
+def mark_interrupted(session: Session) -> int:
+    """Runs left 'running' by a process that is gone (the caller holds the scan lock)."""
+    count = 0
+    for run in session.exec(select(ScanRunRow).where(ScanRunRow.status == "running")):
+        run.status, run.finished_at = "interrupted", utcnow()
+        session.add(run)
+        count += 1
+    return count
+
+
+class Scheduler:
+    def __init__(self, ws: Workspace, store: Store, inv: Inventory, log: Callable[[str], None]) -> None:
+        self.ws, self.store, self.inv, self.log = ws, store, inv, log
+        self.spec = load_schedule(ws.content("profiles"))
+        self.stopping = False
+
+    def request_stop(self, *_args: object) -> None:
+        self.stopping = True
+        self.log(_("stop requested: finishing the current job"))
+
+    def due(self, now: dt.datetime) -> list[Job]:
+        with self.store.session() as s:
+            levels = current_levels(s, self.inv, self.ws.content("profiles"), now.date())
+            return [j for j in jobs(s, self.inv, self.spec, levels) if j.due(now)]
+
+    def run_job(self, job: Job) -> str:
+        started = utcnow()
+        with self.store.session() as s:
+            row = s.get(ScheduleStateRow, (job.family, job.system)) or ScheduleStateRow(family=job.family,
+                                                                                      system_id=job.system)
+            row.last_started, row.last_status = started, "running"
+            s.add(row)
+        status, run_id = "failed", None
+        try:
+            with scan_lock(self.ws):
+                reports = run_scan(self.ws, self.store, self.inv, {job.family}, {job.system})
+            status, run_id = "completed", reports[0].run_id if reports else None
+        except Busy:
+            status = "skipped"
+        except Exception as exc:  # a failing job is recorded; the scheduler goes on with the others
+            self.log(f"{job.family}/{job.system}: {type(exc).__name__}: {exc}")
+        with self.store.session() as s:
+            row = s.get(ScheduleStateRow, (job.family, job.system))
+            assert row is not None
+            row.last_finished, row.last_status, row.last_run_id = utcnow(), status, run_id
+            if status == "skipped":
+                row.last_started = None  # try again at the next tick
+            s.add(row)
+        self.log(f"{job.family}/{job.system}: {status}")
+        return status
+
+    def tick(self) -> int:
+        done = 0
+        for job in self.due(utcnow()):
+            if self.stopping:
+                break
+            self.run_job(job)
+            done += 1
+        return done
+
+    def run_forever(self) -> None:
+        import schedule
+
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+        self.tick()  # catch up at once on what was missed while the scheduler was down
+        schedule.every(self.spec.tick_seconds).seconds.do(self.tick)
+        while not self.stopping:
+            schedule.run_pending()
+            time.sleep(0.2)
+        schedule.clear()
