@@ -246,3 +246,31 @@ def test_ssh_collection_with_a_pinned_host_key(cli: Callable[..., Result], tmp_p
     assert "does not match the key pinned" in error
     db = (ws / ".auditor" / "auditor.sqlite").read_bytes()
     assert b"PRIVATE KEY" not in db
+
+
+APT_SIMULATION = """\
+NOTE: This is only a simulation!
+Inst base-files [12.4+deb12u11] (12.4+deb12u15 Debian:12.15/oldstable [amd64])
+Inst libgcrypt20 [1.10.1-3] (1.10.1-3+deb12u1 Debian:12.15/oldstable, Debian-Security:12/oldstable-security [amd64])
+Inst liblzma5 [5.4.1-1] (5.4.1-1+deb12u2 Debian-Security:12/oldstable-security [amd64]) []
+Conf base-files (12.4+deb12u15 Debian:12.15/oldstable [amd64])
+"""
+
+
+def test_pending_security_updates_from_apt() -> None:
+    from auditor.probes.packages import parse_apt_simulation
+
+    assert parse_apt_simulation(APT_SIMULATION) == ("libgcrypt20", "liblzma5")
+    local = collect_local()
+    assert local.pending_security is not None  # apt is there: its view is known, empty or not
+
+
+def test_pending_updates_finding_follows_the_machine(cli: Callable[..., Result], tmp_path: Path) -> None:
+    ws = workspace(tmp_path, """\
+        - id: me
+          address: 127.0.0.1
+          patch: {method: local}
+        """)
+    found = scan(cli, ws)
+    pending = collect_local().pending_security or ()
+    assert (("patch.pending_security_updates", "me:updates") in found) == bool(pending)

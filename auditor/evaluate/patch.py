@@ -16,7 +16,8 @@ from auditor.catalogue.patch_policy import PatchPolicy
 from auditor.evaluate.outcome import Outcome
 from auditor.probes.packages import PackageInventory
 
-PATCH_CHECKS = ("patch.vulnerable_package", "patch.eol_os", "patch.advisories_stale", "patch.collection_failed")
+PATCH_CHECKS = ("patch.vulnerable_package", "patch.pending_security_updates", "patch.eol_os", "patch.advisories_stale",
+                "patch.collection_failed")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,13 @@ def evaluate_patch(system: str, host: str, inventory: PackageInventory | None, e
         age = (today - newest).days
         put("patch.advisories_stale", f"{host}:advisories", "fail" if age > max_age else "pass",
             newest=newest.isoformat(), age_days=age, max_age_days=max_age)
+    # security updates the package manager already knows of, not installed
+    if inventory.pending_security is None:
+        put("patch.pending_security_updates", f"{host}:updates", "indeterminate",
+            reason="the package manager's view is not available for this collection method")
+    else:
+        put("patch.pending_security_updates", f"{host}:updates", "fail" if inventory.pending_security else "pass",
+            packages=list(inventory.pending_security), count=len(inventory.pending_security))
     # end of life
     eol = policy.eol_of(inventory.os_id, inventory.version_id, inventory.codename)
     release = f"{inventory.os_id} {inventory.version_id} ({inventory.codename})"

@@ -37,10 +37,12 @@ class PackageInventory:
     collected_at: str
     method: str
     hostname: str = ""
+    pending_security: tuple[str, ...] | None = None  # None: cannot tell (no apt, or a raw status file)
 
     def as_json(self) -> dict[str, object]:
         data = asdict(self)
         data["packages"] = [asdict(p) for p in self.packages]
+        data["pending_security"] = list(self.pending_security) if self.pending_security is not None else None
         return {"format": "auditor-packages/1", **data}
 
 
@@ -84,6 +86,26 @@ def parse_dpkg_status(text: str) -> tuple[Package, ...]:
     return tuple(packages)
 
 
+APT_SIMULATE = "LANG=C apt-get -s -o Debug::NoLocking=1 upgrade"
+
+
+def parse_apt_simulation(text: str) -> tuple[str, ...]:
+    """Packages an upgrade would take from a security suite, from `apt-get -s upgrade` (offline: apt's own
+    lists as last updated)."""
+    out = []
+    for line in text.splitlines():
+        if (line.startswith("Inst ") and "-Security:" in line) or (line.startswith("Inst ") and "-security" in line):
+            out.append(line.split()[1])
+    return tuple(sorted(set(out)))
+
+
+def _local_pending() -> tuple[str, ...] | None:
+    if shutil.which("apt-get") is None:
+        return None
+    run = subprocess.run(["sh", "-c", APT_SIMULATE], capture_output=True, text=True, check=False, timeout=120)
+    return parse_apt_simulation(run.stdout) if run.returncode == 0 else None
+
+
 def collect_local() -> PackageInventory:
     if shutil.which("dpkg-query") is None:
         raise CollectionError("dpkg-query is not available on this machine")
@@ -94,10 +116,11 @@ def collect_local() -> PackageInventory:
     osr = parse_os_release(Path("/etc/os-release").read_text(encoding="utf-8"))
     return PackageInventory(osr.get("ID", ""), osr.get("VERSION_ID", ""), osr.get("VERSION_CODENAME", ""),
                             parse_dpkg_query(run.stdout), dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                            "local", platform.node())
+                            "local", platform.node(), _local_pending())
 
 
-REMOTE_COMMAND = f"dpkg-query -W -f '{DPKG_FORMAT}' && echo '---os-release---' && cat /etc/os-release"
+REMOTE_COMMAND = (f"dpkg-query -W -f '{DPKG_FORMAT}' && echo '---os-release---' && cat /etc/os-release && "
+                  f"echo '---apt---' && ({APT_SIMULATE} || echo '---apt-failed---')")
 
 
 def collect_ssh(address: str, port: int, user: str, host_key: str, identity_file: Path | None,
@@ -126,11 +149,13 @@ def collect_ssh(address: str, port: int, user: str, host_key: str, identity_file
         if "Host key verification failed" in run.stderr or "REMOTE HOST IDENTIFICATION HAS CHANGED" in run.stderr:
             reason = "the host key does not match the key pinned in inventory.yaml"
         raise CollectionError(f"ssh {user}@{address}:{port}: {reason}")
-    packages_text, _sep, os_text = run.stdout.partition("---os-release---")
+    packages_text, _sep, rest = run.stdout.partition("---os-release---")
+    os_text, _sep, apt_text = rest.partition("---apt---")
     osr = parse_os_release(os_text)
+    pending = None if "---apt-failed---" in apt_text else parse_apt_simulation(apt_text)
     return PackageInventory(osr.get("ID", ""), osr.get("VERSION_ID", ""), osr.get("VERSION_CODENAME", ""),
                             parse_dpkg_query(packages_text), dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                            "ssh", address)
+                            "ssh", address, pending)
 
 
 def collect_file(path: Path, declared_os: str | None) -> PackageInventory:
@@ -142,8 +167,10 @@ def collect_file(path: Path, declared_os: str | None) -> PackageInventory:
         try:
             data = json.loads(text)
             packages = tuple(Package(**p) for p in data["packages"])
+            pending = data.get("pending_security")
             return PackageInventory(data["os_id"], data["version_id"], data["codename"], packages,
-                                    data["collected_at"], "file", data.get("hostname", ""))
+                                    data["collected_at"], "file", data.get("hostname", ""),
+                                    tuple(pending) if isinstance(pending, list) else None)
         except (ValueError, KeyError, TypeError) as exc:
             raise CollectionError(f"{path}: not an 'auditor agent collect' file ({exc})") from None
     packages = parse_dpkg_status(text)
