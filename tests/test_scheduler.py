@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from auditor.labs.servers import Listener
 from auditor.labs.tls_zoo import Zoo
 from auditor.scheduler import file_lock
 from tests.conftest import AUDITOR_BIN, REPO, Result
@@ -29,13 +30,23 @@ def zoo() -> Iterator[Zoo]:
     z.close()
 
 
-def workspace(tmp_path: Path, zoo: Zoo, endpoints: int = 1) -> Path:
+class Silent(Listener):
+    """Accepts, then says nothing: a probe of it waits out its time-outs (a job that takes a while)."""
+
+    def respond(self, conn) -> None:  # type: ignore[no-untyped-def]
+        conn.recv(65536)
+        time.sleep(8)
+
+
+def workspace(tmp_path: Path, zoo: Zoo, endpoints: int = 1, silent: Listener | None = None) -> Path:
     ws = tmp_path / "ws"
     (ws / "certs").mkdir(parents=True)
     shutil.copy(zoo.ca_file, ws / "certs" / "ca.pem")
     servers = [zoo.tls(f"s{i}", set(), hsts=None) for i in range(endpoints)]
     eps = "\n".join(f"      - {{host: web, port: {s.port}, protocol: https, tls: true, server_name: {s.server_name}, "
                     f"ca_bundle: certs/ca.pem}}" for s in servers)
+    if silent is not None:
+        eps += f"\n      - {{host: web, port: {silent.port}, protocol: https, tls: true, server_name: silent.test}}"
     def system(sid: str, level: int) -> str:
         return (f"  - id: {sid}\n    name: {sid}\n    owner: o\n    operator: o\n    lifecycle: operating\n"
                 f"    go_live: 2020-01-01\n    facts: {{information: [public], kinds: [internal], serves: [internal], "
@@ -53,6 +64,11 @@ def workspace(tmp_path: Path, zoo: Zoo, endpoints: int = 1) -> Path:
     (ws / "profiles" / "ports" / "policy.yaml").write_text(
         policy.replace('ports: "1-65535"', 'ports: "1"').replace("version_detection: true", "version_detection: false"),
         encoding="utf-8")
+    tls = (REPO / "profiles" / "tls" / "policy.yaml").read_text(encoding="utf-8")
+    (ws / "profiles" / "tls").mkdir(parents=True)
+    (ws / "profiles" / "tls" / "policy.yaml").write_text(
+        tls.replace("timeout_seconds: 5", "timeout_seconds: 1").replace("retries: 1", "retries: 0"), encoding="utf-8")
+    shutil.copy(REPO / "profiles" / "tls" / "mozilla-5.7.json", ws / "profiles" / "tls" / "mozilla-5.7.json")
     return ws
 
 
@@ -132,15 +148,22 @@ def rows(ws: Path, sql: str) -> list[tuple[object, ...]]:
 
 
 def test_sigterm_stops_cleanly_after_the_current_job(tmp_path: Path, zoo: Zoo) -> None:
-    ws = workspace(tmp_path, zoo, endpoints=3)
-    proc = start(ws, "schedule", "run")
-    wait_for(lambda: bool(rows(ws, "SELECT 1 FROM schedule_state WHERE last_status = 'running'")))
-    proc.send_signal(signal.SIGTERM)
-    _out, err = proc.communicate(timeout=120)
+    silent = Silent().start()
+    try:
+        ws = workspace(tmp_path, zoo, endpoints=3, silent=silent)
+        proc = start(ws, "schedule", "run")
+        wait_for(lambda: bool(rows(ws, "SELECT 1 FROM schedule_state WHERE family = 'tls' AND system_id = 'gov' "
+                                       "AND last_status = 'running'")))
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        silent.stop()
     assert proc.returncode == 0, err
     assert "stop requested" in err and "scheduler stopped" in err
+    assert "tls/gov: completed" in err  # the job under way when SIGTERM came was finished, not cut
     states = rows(ws, "SELECT family, system_id, last_status FROM schedule_state")
-    assert states and all(s[2] in ("completed", "failed") for s in states), states
+    assert all(s[2] in ("completed", "failed") for s in states), states
+    assert len(states) < 6, "it stopped instead of going on to the other jobs"
     assert not rows(ws, "SELECT 1 FROM scan_run WHERE status = 'running'")
 
 
