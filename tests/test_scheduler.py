@@ -152,8 +152,14 @@ def test_sigterm_stops_cleanly_after_the_current_job(tmp_path: Path, zoo: Zoo) -
     try:
         ws = workspace(tmp_path, zoo, endpoints=3, silent=silent)
         proc = start(ws, "schedule", "run")
-        wait_for(lambda: bool(rows(ws, "SELECT 1 FROM schedule_state WHERE family = 'tls' AND system_id = 'gov' "
-                                       "AND last_status = 'running'")))
+
+        def gov_tls_running() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"the scheduler exited early: {proc.communicate()[1][-2000:]}")
+            return bool(rows(ws, "SELECT 1 FROM schedule_state WHERE family = 'tls' AND system_id = 'gov' "
+                                 "AND last_status = 'running'"))
+
+        wait_for(gov_tls_running)
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=120)
     finally:
