@@ -87,6 +87,11 @@ def test_open_seen_again_fixed_resolved(cli: Callable[..., Result], zoo: Zoo, tm
     assert first["system"] == "portal" and first["target"] == f"web:{server.port}" and first["severity"] == "medium"
     assert first["detail"] == {"header": None, "minimum": 31536000}
 
+    # `auditor findings --json` (the group's default) shows the same finding
+    r = cli("findings", "--json", "--workspace", ws)
+    assert r.exit_code == 1
+    assert [f["check"] for f in json.loads(r.stdout)["findings"]] == ["tls.hsts.missing"]
+
     time.sleep(1.1)
     code, found = scan(cli, ws)
     again = found["tls.hsts.missing"]

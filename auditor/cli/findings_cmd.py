@@ -17,21 +17,23 @@ from auditor.i18n import _
 app = typer.Typer(help="Show findings and accept risks.", invoke_without_command=True)
 
 
+SystemOpt = Annotated[list[str] | None, typer.Option("--system", "-s", help="Only this system (repeatable).")]
+CheckOpt = Annotated[str | None, typer.Option("--check", "-c", help="Only this check or family (tls, tls.cert).")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Include resolved findings.")]
+
+
 @app.callback()
-def main(ctx: typer.Context) -> None:
-    """Show findings (the default) or accept a risk."""
+def main(ctx: typer.Context, system: SystemOpt = None, check: CheckOpt = None, all_: AllOpt = False,
+         workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+    """Show findings (the default, same options as 'list') or accept a risk."""
     if ctx.invoked_subcommand is None:
-        ctx.invoke(list_cmd, system=None, check=None, all_=False, workspace=None, lang=None, as_json=False)
+        list_cmd(system=system, check=check, all_=all_, workspace=workspace, lang=lang, as_json=as_json)
 
 
 @app.command("list")
 @handle_errors
-def list_cmd(
-    system: Annotated[list[str] | None, typer.Option("--system", "-s", help="Only this system (repeatable).")] = None,
-    check: Annotated[str | None, typer.Option("--check", "-c", help="Only this check or family (tls, tls.cert).")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Include resolved findings.")] = False,
-    workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False,
-) -> None:
+def list_cmd(system: SystemOpt = None, check: CheckOpt = None, all_: AllOpt = False, workspace: WorkspaceOpt = None,
+             lang: LangOpt = None, as_json: JsonOpt = False) -> None:
     """List findings: open and accepted ones (with --all, resolved ones too)."""
     with workspace_context(workspace) as ctx:
         systems = ctx.check_systems(system)
