@@ -18,6 +18,24 @@ def port_target(obs: PortObservation, op: OpenPort) -> str:
     return f"{obs.target.host_id}:{op.port}" if single else f"{obs.target.host_id}/{op.address}:{op.port}"
 
 
+def service_change(declared: tuple[int, str, str | None, str | None] | None, first_seen: tuple[str, str, str] | None,
+                   op: OpenPort) -> dict[str, str] | None:
+    """What the port was expected to run, when it now runs something else; None when nothing changed.
+
+    Expected is the service or product the inventory declares for the port; when it declares neither, the
+    service, product and version nmap saw the first time.
+    """
+    if declared and (declared[2] or declared[3]):
+        service, product = declared[2], declared[3]
+        if (service and service != op.service) or (product and product != op.product):
+            return {"service": service or op.service, "product": product or op.product,
+                    "version": "" if product else op.version}
+        return None
+    if first_seen is not None and first_seen != (op.service, op.product, op.version):
+        return dict(zip(("service", "product", "version"), first_seen, strict=True))
+    return None
+
+
 def evaluate_ports(obs: PortObservation, policy: PortPolicySpec, admin_ports: dict[int, str], catalogue: Catalogue,
                    baseline: Baseline, open_targets: set[tuple[str, str]]) -> list[Outcome]:
     """``baseline``: the first observation of each open port; ``open_targets``: this host's open findings."""
@@ -35,7 +53,6 @@ def evaluate_ports(obs: PortObservation, policy: PortPolicySpec, admin_ports: di
     open_numbers = {op.port for op in obs.open_ports}
     for op in obs.open_ports:
         target = port_target(obs, op)
-        now = (op.service, op.product, op.version)
         if op.port in approved:
             put("ports.unexpected_open", target, "pass")
         else:
@@ -46,17 +63,9 @@ def evaluate_ports(obs: PortObservation, policy: PortPolicySpec, admin_ports: di
                 service=admin_ports[op.port], exposure=t.exposure)
         else:
             put("ports.admin_exposed", target, "pass")
-        declared = approved.get(op.port)
-        expected: tuple[str, str, str] | None = None
-        if declared and (declared[2] or declared[3]):
-            expected = (declared[2] or op.service, declared[3] or op.product, op.version if not declared[3] else "")
-            changed = (declared[2] and declared[2] != op.service) or (declared[3] and declared[3] != op.product)
-        else:
-            expected = baseline.get((op.address, op.port))
-            changed = expected is not None and expected != now
-        if changed:
-            put("ports.service_changed", target, "fail", before=dict(zip(("service", "product", "version"),
-                                                                         expected or ("", "", ""), strict=True)),
+        before = service_change(approved.get(op.port), baseline.get((op.address, op.port)), op)
+        if before is not None:
+            put("ports.service_changed", target, "fail", before=before,
                 now={"service": op.service, "product": op.product, "version": op.version})
         else:
             put("ports.service_changed", target, "pass")
