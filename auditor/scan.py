@@ -237,11 +237,11 @@ def scan_patch(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue
 
 
 def _advisories(s: Session, inv: PackageInventory) -> tuple[list[Advisory], dt.date | None]:
-    release = inv.codename if inv.os_id == "debian" else inv.version_id
-    sources = {p.source for p in inv.packages}
-    rows = s.exec(select(AdvisoryRow).where(AdvisoryRow.os_id == inv.os_id, AdvisoryRow.release == release))
+    names = {p.source for p in inv.packages} | {p.name for p in inv.packages}
+    rows = s.exec(select(AdvisoryRow).where(AdvisoryRow.os_id == inv.os_id,
+                                            AdvisoryRow.release == inv.advisory_release))
     advisories = [Advisory(r.advisory_id, r.source_package, r.fixed_version) for r in rows
-                  if r.source_package in sources]
+                  if r.source_package in names]
     newest = s.exec(select(sa_func.max(AdvisoryRow.data_date)).where(AdvisoryRow.os_id == inv.os_id)).one()
     return advisories, newest
 

@@ -1,5 +1,6 @@
-"""Import advisory files into the store: OSV JSON (one record, a list, or an all.zip) and the Debian
-security tracker's JSON. Nothing is fetched from the network.
+"""Import advisory files into the store: OSV JSON (one record, a list, or an all.zip) for Debian, Ubuntu,
+AlmaLinux, Rocky Linux and Red Hat Enterprise Linux, and the Debian security tracker's JSON. Nothing is fetched
+from the network.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from auditor.store.tables import AdvisoryImportRow, AdvisoryRow
 
 MAX_BYTES = 1024 * 1024 * 1024
 DEBIAN_CODENAMES = {"9": "stretch", "10": "buster", "11": "bullseye", "12": "bookworm", "13": "trixie"}
+RPM_ECOSYSTEMS = {"AlmaLinux": "almalinux", "Rocky Linux": "rocky"}  # OSV ecosystem → os-release ID
 SKIPPED_URGENCY = {"unimportant", "end-of-life"}
 
 
@@ -47,6 +49,10 @@ def _osv_entries(record: dict[str, Any]) -> Iterator[Entry]:
             os_id, release = "ubuntu", parts[-2] if parts[-1] in ("LTS", "ESM") else parts[1]
             if parts[1] == "Pro":
                 release = parts[2]
+        elif parts[0] in RPM_ECOSYSTEMS and len(parts) >= 2:
+            os_id, release = RPM_ECOSYSTEMS[parts[0]], parts[1].split(".")[0]
+        elif parts[0] == "Red Hat" and len(parts) >= 3 and parts[1] == "enterprise_linux":
+            os_id, release = "rhel", parts[2].split(".")[0]
         else:
             continue
         fixed = None

@@ -32,8 +32,10 @@ class PatchPolicy(BaseModel):
         return self.advisories_max_age_days.get(level or 0, self.default_max_age_days)
 
     def eol_of(self, os_id: str, version: str, codename: str) -> EndOfLife | None:
-        return next((e for e in self.end_of_life if e.os == os_id and (e.release == version or
-                                                                        (codename and e.codename == codename))), None)
+        """The entry for a release: by version (9.4 matches a table row for 9), or by codename."""
+        major = version.split(".")[0]
+        return next((e for e in self.end_of_life if e.os == os_id and (
+            e.release in (version, major) or (codename and e.codename == codename))), None)
 
 
 def load_patch_policy(profiles: Path) -> PatchPolicy:

@@ -1,6 +1,7 @@
 """Judge a host's installed packages against the imported advisories, its release's end of life, and the
-freshness of the advisory data. Versions are compared with python-debian's Debian ordering (epochs,
-``~bpo`` backports and ``+debNuM`` security updates in their right places).
+freshness of the advisory data. Debian and Ubuntu versions are compared with python-debian's Debian ordering
+(epochs, ``~bpo`` backports and ``+debNuM`` security updates in their right places); RPM versions with
+univers' implementation of rpmvercmp (epoch:version-release, ``~`` and ``^``, ``el9`` < ``el9_2``).
 """
 
 from __future__ import annotations
@@ -8,8 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cmp_to_key
+from typing import Any
 
 from debian.debian_support import Version
+from univers.rpm import compare_rpm_versions
 
 from auditor.catalogue.checks import Catalogue
 from auditor.catalogue.patch_policy import PatchPolicy
@@ -18,6 +22,13 @@ from auditor.probes.packages import PackageInventory
 
 PATCH_CHECKS = ("patch.vulnerable_package", "patch.pending_security_updates", "patch.eol_os", "patch.advisories_stale",
                 "patch.collection_failed")
+
+
+def version_key(package_format: str) -> Any:
+    """A sort key for the versions of one packaging format."""
+    if package_format == "rpm":
+        return cmp_to_key(compare_rpm_versions)
+    return Version
 
 
 @dataclass(frozen=True)
@@ -66,29 +77,33 @@ def evaluate_patch(system: str, host: str, inventory: PackageInventory | None, e
     else:
         put("patch.eol_os", f"{host}:os", "fail" if eol.eol < today else "pass", release=release,
             eol=eol.eol.isoformat(), reference=eol.reference)
-    # vulnerable packages, one finding per source package
+    # vulnerable packages, one finding per source package (RPM advisories may name binary packages)
+    key = version_key(inventory.package_format)
     installed: dict[str, list[tuple[str, str]]] = defaultdict(list)  # source → [(binary, source version)]
+    owner: dict[str, str] = {}  # binary → source
     for p in inventory.packages:
         installed[p.source].append((p.name, p.source_version))
-    vulnerable: dict[str, dict[str, object]] = {}
+        owner[p.name] = p.source
+    vulnerable: dict[str, dict[str, Any]] = {}
     for adv in advisories:
-        if adv.fixed_version is None or adv.source_package not in installed:
+        source = adv.source_package if adv.source_package in installed else owner.get(adv.source_package, "")
+        if adv.fixed_version is None or source not in installed:
             continue
-        fixed = Version(adv.fixed_version)
-        current = max((Version(v) for _b, v in installed[adv.source_package]))
-        if current < fixed:
-            entry = vulnerable.setdefault(adv.source_package, {"installed": str(current), "fixed": str(fixed),
-                                                               "advisories": set(), "binaries": sorted(
-                                                                   {b for b, _v in installed[adv.source_package]})})
-            entry["advisories"].add(adv.advisory_id)  # type: ignore[union-attr]
-            if Version(str(entry["fixed"])) < fixed:
-                entry["fixed"] = str(fixed)
+        fixed = key(adv.fixed_version)
+        current = max((v for _b, v in installed[source]), key=key)
+        if key(current) < fixed:
+            entry = vulnerable.setdefault(source, {"installed": current, "fixed": adv.fixed_version,
+                                                   "advisories": set(), "binaries": sorted(
+                                                       {b for b, _v in installed[source]})})
+            entry["advisories"].add(adv.advisory_id)
+            if key(entry["fixed"]) < fixed:
+                entry["fixed"] = adv.fixed_version
     reported = set()
     for source, entry in sorted(vulnerable.items()):
         target = f"{host}:{source}"
         reported.add(target)
         put("patch.vulnerable_package", target, "fail", package=source, installed=entry["installed"],
-            fixed=entry["fixed"], advisories=sorted(entry["advisories"]), binaries=entry["binaries"])  # type: ignore[arg-type]
+            fixed=entry["fixed"], advisories=sorted(entry["advisories"]), binaries=entry["binaries"])
     for check, target in sorted(open_targets):
         if check == "patch.vulnerable_package" and target not in reported:
             put(check, target, "pass")  # upgraded since

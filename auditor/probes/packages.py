@@ -1,7 +1,8 @@
 """Package collection: what is installed on a host, and which release it runs.
 
-Collectors: ``local`` (dpkg-query and /etc/os-release on this machine), ``file`` (a JSON document made by
-``auditor agent collect`` on an air-gapped host, or a raw dpkg status file). Nothing is downloaded.
+Collectors: ``local`` (dpkg-query, or ``rpm -qa`` on an RPM-based release, and /etc/os-release on this
+machine), ``ssh`` (the same commands on a remote host), ``file`` (a JSON document made by ``auditor agent collect``
+on an air-gapped host, or a raw dpkg status file). Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 from debian import deb822
 
 DPKG_FORMAT = "${binary:Package}\\t${db:Status-Abbrev}\\t${Version}\\t${source:Package}\\t${source:Version}\\n"
+RPM_FORMAT = "%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}-%{RELEASE}\\t%{SOURCERPM}\\n"
+RPM_FAMILY = {"rhel", "centos", "fedora", "almalinux", "rocky", "ol", "suse", "opensuse", "sles", "amzn"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,17 @@ class PackageInventory:
     method: str
     hostname: str = ""
     pending_security: tuple[str, ...] | None = None  # None: cannot tell (no apt, or a raw status file)
+    package_format: str = "deb"  # deb (Debian version ordering) or rpm (rpmvercmp ordering)
+
+    @property
+    def advisory_release(self) -> str:
+        """The release as advisories name it: the codename for Debian, the version for Ubuntu, the major
+        version for RPM-based releases (AlmaLinux:9, Rocky Linux:9, Red Hat enterprise_linux:9)."""
+        if self.os_id == "debian":
+            return self.codename
+        if self.package_format == "rpm":
+            return self.version_id.split(".")[0]
+        return self.version_id
 
     def as_json(self) -> dict[str, object]:
         data = asdict(self)
@@ -67,6 +81,29 @@ def parse_dpkg_query(text: str) -> tuple[Package, ...]:
             continue
         name, _status, version, source, source_version = parts
         packages.append(Package(name.split(":")[0], version, source or name.split(":")[0], source_version or version))
+    return tuple(packages)
+
+
+def _evr(epoch: str, version_release: str) -> str:
+    return version_release if epoch in ("", "0", "(none)") else f"{epoch}:{version_release}"
+
+
+def parse_rpm_query(text: str) -> tuple[Package, ...]:
+    """``rpm -qa --qf RPM_FORMAT``: each binary package with its epoch:version-release, and its source package
+    (from the SOURCERPM name, name-version-release.src.rpm)."""
+    packages = []
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) != 4:
+            continue
+        name, epoch, version, source_rpm = parts
+        evr = _evr(epoch, version)
+        source, source_version = name, evr
+        if source_rpm.endswith(".src.rpm"):
+            pieces = source_rpm.removesuffix(".src.rpm").rsplit("-", 2)
+            if len(pieces) == 3:
+                source, source_version = pieces[0], _evr(epoch, f"{pieces[1]}-{pieces[2]}")
+        packages.append(Package(name, evr, source, source_version))
     return tuple(packages)
 
 
@@ -106,9 +143,32 @@ def _local_pending() -> tuple[str, ...] | None:
     return parse_apt_simulation(run.stdout) if run.returncode == 0 else None
 
 
+def _is_rpm_release(osr: dict[str, str]) -> bool:
+    family = {osr.get("ID", "")} | set(osr.get("ID_LIKE", "").split())
+    return bool(family & RPM_FAMILY)
+
+
+def collect_rpm(os_release: Path = Path("/etc/os-release"), dbpath: Path | None = None) -> PackageInventory:
+    """``rpm -qa`` on this machine (``dbpath``: another RPM database, as on a mounted image)."""
+    if shutil.which("rpm") is None:
+        raise CollectionError("rpm is not available on this machine")
+    cmd = ["rpm", "-qa", "--qf", RPM_FORMAT] + (["--dbpath", str(dbpath)] if dbpath is not None else [])
+    run = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)
+    if run.returncode != 0:
+        raise CollectionError(run.stderr.strip()[:300])
+    osr = parse_os_release(os_release.read_text(encoding="utf-8"))
+    # pending security updates need dnf's metadata cache; not judged offline (None: indeterminate)
+    return PackageInventory(osr.get("ID", ""), osr.get("VERSION_ID", ""), osr.get("VERSION_CODENAME", ""),
+                            parse_rpm_query(run.stdout), dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                            "local", platform.node(), None, "rpm")
+
+
 def collect_local() -> PackageInventory:
+    osr_path = Path("/etc/os-release")
+    if _is_rpm_release(parse_os_release(osr_path.read_text(encoding="utf-8"))):
+        return collect_rpm(osr_path)
     if shutil.which("dpkg-query") is None:
-        raise CollectionError("dpkg-query is not available on this machine")
+        raise CollectionError("neither dpkg-query nor an RPM-based release was found on this machine")
     run = subprocess.run(["dpkg-query", "-W", "-f", DPKG_FORMAT], capture_output=True, text=True, check=False,
                          timeout=120)
     if run.returncode != 0:
@@ -119,8 +179,11 @@ def collect_local() -> PackageInventory:
                             "local", platform.node(), _local_pending())
 
 
-REMOTE_COMMAND = (f"dpkg-query -W -f '{DPKG_FORMAT}' && echo '---os-release---' && cat /etc/os-release && "
-                  f"echo '---apt---' && ({APT_SIMULATE} || echo '---apt-failed---')")
+REMOTE_COMMAND = (f"if command -v dpkg-query >/dev/null; then dpkg-query -W -f '{DPKG_FORMAT}' && "
+                  f"echo '---os-release---' && cat /etc/os-release && "
+                  f"echo '---apt---' && ({APT_SIMULATE} || echo '---apt-failed---'); "
+                  f"else rpm -qa --qf '{RPM_FORMAT}' && echo '---os-release---' && cat /etc/os-release && "
+                  f"echo '---rpm---'; fi")
 
 
 def collect_ssh(address: str, port: int, user: str, host_key: str, identity_file: Path | None,
@@ -149,13 +212,22 @@ def collect_ssh(address: str, port: int, user: str, host_key: str, identity_file
         if "Host key verification failed" in run.stderr or "REMOTE HOST IDENTIFICATION HAS CHANGED" in run.stderr:
             reason = "the host key does not match the key pinned in inventory.yaml"
         raise CollectionError(f"ssh {user}@{address}:{port}: {reason}")
-    packages_text, _sep, rest = run.stdout.partition("---os-release---")
+    return parse_remote_output(run.stdout, "ssh", address)
+
+
+def parse_remote_output(stdout: str, method: str, hostname: str) -> PackageInventory:
+    """What REMOTE_COMMAND printed: the package list, os-release, and apt's simulation (Debian family only)."""
+    packages_text, _sep, rest = stdout.partition("---os-release---")
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if rest.rstrip().endswith("---rpm---"):
+        osr = parse_os_release(rest.rstrip().removesuffix("---rpm---"))
+        return PackageInventory(osr.get("ID", ""), osr.get("VERSION_ID", ""), osr.get("VERSION_CODENAME", ""),
+                                parse_rpm_query(packages_text), stamp, method, hostname, None, "rpm")
     os_text, _sep, apt_text = rest.partition("---apt---")
     osr = parse_os_release(os_text)
     pending = None if "---apt-failed---" in apt_text else parse_apt_simulation(apt_text)
     return PackageInventory(osr.get("ID", ""), osr.get("VERSION_ID", ""), osr.get("VERSION_CODENAME", ""),
-                            parse_dpkg_query(packages_text), dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                            "ssh", address, pending)
+                            parse_dpkg_query(packages_text), stamp, method, hostname, pending)
 
 
 def collect_file(path: Path, declared_os: str | None) -> PackageInventory:
@@ -168,9 +240,12 @@ def collect_file(path: Path, declared_os: str | None) -> PackageInventory:
             data = json.loads(text)
             packages = tuple(Package(**p) for p in data["packages"])
             pending = data.get("pending_security")
+            package_format = data.get("package_format", "deb")
+            if package_format not in ("deb", "rpm"):
+                raise ValueError(f"unknown package_format {package_format!r}")
             return PackageInventory(data["os_id"], data["version_id"], data["codename"], packages,
                                     data["collected_at"], "file", data.get("hostname", ""),
-                                    tuple(pending) if isinstance(pending, list) else None)
+                                    tuple(pending) if isinstance(pending, list) else None, package_format)
         except (ValueError, KeyError, TypeError) as exc:
             raise CollectionError(f"{path}: not an 'auditor agent collect' file ({exc})") from None
     packages = parse_dpkg_status(text)
