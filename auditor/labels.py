@@ -23,5 +23,13 @@ def label(value: object) -> str:
         "agree": _("agree"), "agree_with_conditions": _("agree with conditions"), "disagree": _("disagree"),
         "owner": _("owner"), "operator": _("operator"), "security_unit": _("security unit"),
         "appraiser": _("appraising authority"),
+        "periodic": _("periodic"), "pre_operation": _("before going into use"), "ad_hoc": _("ad hoc"),
+        "black_box": _("black box"), "grey_box": _("grey box"), "white_box": _("white box"),
+        "live_fire": _("live-fire"), "tabletop": _("tabletop"),
+        "attack_started": _("attack started"), "detected": _("detected"), "contained": _("contained"),
+        "recovered": _("recovered"), "note": _("note"),
+        "not_started": _("not deployed"), "partial": _("partly deployed"), "full": _("fully deployed"),
+        "critical": _("critical"), "high": _("high"), "medium": _("medium"), "low": _("low"), "info": _("info"),
+        "pass": _("pass"), "fail": _("fail"), "not_applicable": _("not applicable"),
     }
     return names.get(text, text)

@@ -96,7 +96,7 @@ class Job:
         return nd is None or now >= nd or self.last_status not in ("completed",)
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
 
 
@@ -109,7 +109,7 @@ def jobs(session: Session, inv: Inventory, spec: ScheduleSpec, levels: dict[str,
         for family in FAMILIES:
             row = state.get((family, s.id))
             out.append(Job(family, s.id, spec.interval(levels.get(s.id), family),
-                           _aware(row.last_started) if row else None, row.last_status if row else None))
+                           as_utc(row.last_started) if row else None, row.last_status if row else None))
     return out
 
 

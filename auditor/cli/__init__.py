@@ -17,6 +17,7 @@ from auditor.cli import (
     keys_cmd,
     level_cmd,
     patch_cmd,
+    records_cmd,
     scan_cmd,
     schedule_cmd,
     status_cmd,
@@ -42,6 +43,7 @@ app.add_typer(level_cmd.app, name="level")
 app.add_typer(dossier_cmd.app, name="dossier")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(budget_cmd.app, name="budget")
+app.add_typer(records_cmd.app, name="records")
 app.add_typer(patch_cmd.advisories_app, name="advisories")
 app.add_typer(patch_cmd.agent_app, name="agent")
 app.add_typer(schedule_cmd.app, name="schedule")

@@ -6,18 +6,11 @@ import datetime as dt
 
 import typer
 from rich.table import Table
-from sqlmodel import select
 
-from auditor.budget.check import BUDGET, check_budget, load_budget
 from auditor.cli.common import EXIT_FAIL, JsonOpt, LangOpt, OnOpt, WorkspaceOpt, handle_errors, out, parse_day, print_json
 from auditor.cli.context import workspace_context
 from auditor.i18n import _
-from auditor.levels.propose import LevelRules
-from auditor.levels.regimes import load_calendar, load_regimes
-from auditor.obligations.budget import budget_results
-from auditor.obligations.levels import evaluate_levels
-from auditor.obligations.model import load_rules
-from auditor.store.tables import DossierRow
+from auditor.obligations.evaluate import evaluate_obligations
 
 
 def verdict_label(verdict: str) -> str:
@@ -29,13 +22,8 @@ def status(on: OnOpt = None, workspace: WorkspaceOpt = None, lang: LangOpt = Non
     """Every obligation as pass / fail / not applicable, with its legal reference and evidence (exit 1 on a fail)."""
     today = parse_day(on, "--on") if on else dt.date.today()
     with workspace_context(workspace) as ctx:
-        profiles = ctx.ws.content("profiles")
-        rules = load_rules(profiles)
-        with ctx.store.session() as s:
-            dossiers = list(s.exec(select(DossierRow).order_by(DossierRow.id)))
-        results = evaluate_levels(ctx.loaded.inventory, dossiers, LevelRules(profiles), load_calendar(profiles), today)
-        plans = load_budget(ctx.ws.root / BUDGET, ctx.loaded.inventory)
-        results += budget_results(check_budget(plans, load_regimes(profiles)))
+        evaluation = evaluate_obligations(ctx, today)
+    rules, results = evaluation.rules, evaluation.results
     if as_json:
         print_json({"on": today.isoformat(), "obligations": [r.as_json(rules) for r in results],
                     "summary": {v: sum(1 for r in results if r.verdict == v) for v in ("pass", "fail", "not_applicable")}})

@@ -107,11 +107,11 @@ def effective_view(row: Any, acceptance: RiskAcceptanceRow | None, today: dt.dat
         if row.status == "open" and active:
             status = "accepted"
     return FindingView(row.id, row.check_id, row.system_id, row.target, row.severity, status,
-                       _aware(row.first_seen), _aware(row.last_seen),
-                       _aware(row.resolved_at) if row.resolved_at else None, row.detail, acc)
+                       as_utc(row.first_seen), as_utc(row.last_seen),
+                       as_utc(row.resolved_at) if row.resolved_at else None, row.detail, acc)
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
+def as_utc(value: dt.datetime) -> dt.datetime:
     """SQLite gives back naive datetimes; everything stored is UTC."""
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 

@@ -73,6 +73,11 @@ def describe(error: dict[str, Any], root: type[BaseModel], path: Path_) -> str:
     if kind in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact",
                 "date_invalid"):
         return _("not a valid date (YYYY-MM-DD): {value!r}").format(value=value)
+    if kind in ("datetime_type", "datetime_parsing", "datetime_from_date_parsing", "datetime_invalid"):
+        return _("not a valid date and time (YYYY-MM-DDTHH:MM, Vietnam time unless an offset is given): {value!r}"
+                 ).format(value=value if kind != "datetime_invalid" else ctx.get("value"))
+    if kind == "subject_invalid":
+        return _("name exactly one subject: a system or an organisation")
     if kind in ("greater_than_equal", "greater_than"):
         return _("must be at least {limit}, not {value!r}").format(limit=ctx.get("ge", ctx.get("gt")), value=value)
     if kind in ("less_than_equal", "less_than"):

@@ -24,6 +24,7 @@ class RuleSpec(BaseModel):
     title_en: str
     reference: str
     effective_from: dt.date
+    params: dict[str, Any] = Field(default_factory=dict)
 
     def display_title(self) -> str:
         return pick(self.title, self.title_en)

@@ -1,0 +1,181 @@
+"""The obligations the records answer: periodic inspections (systems and organisations), licensed assessors,
+a live-fire drill every year, current response plans, and open technical findings by severity."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+from auditor.i18n import _
+from auditor.inventory.model import Inventory, System
+from auditor.levels.regimes import Regimes
+from auditor.obligations.levels import IN_SERVICE
+from auditor.obligations.model import Result, RuleSpec
+from auditor.records.load import Records
+from auditor.records.model import Inspection
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (the last day of the month when that month is shorter)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the evaluation needs to know of each system beyond the inventory and the records."""
+
+    levels: dict[str, int | None]  # approved level, else proposed
+    approved_on: dict[str, dt.date]  # date of the latest approval
+    open_findings: dict[str, Counter[str]]  # system → severity → open (not accepted) findings on the day
+
+
+def _last(inspections: list[Inspection], today: dt.date) -> Inspection | None:
+    done = [i for i in inspections if i.date <= today]
+    return max(done, key=lambda i: (i.date, i.id)) if done else None
+
+
+def _periodic(rule: str, subject: str, last: Inspection | None, baseline: dt.date | None, months: int,
+              today: dt.date, detail: dict[str, object]) -> Result:
+    if last is not None:
+        due = add_months(last.date, months)
+        detail = {**detail, "last": last.date.isoformat(), "inspection": last.id, "due": due.isoformat()}
+        evidence = _("last inspected on {date} by {by} ({id}); next due by {due} (every {months} months)").format(
+            date=last.date, by=last.performed_by, id=last.id, due=due, months=months)
+        return Result(rule, subject, "fail" if today > due else "pass", evidence, detail)
+    if baseline is None:
+        return Result(rule, subject, "fail", _("never inspected"), detail)
+    due = add_months(baseline, months)
+    detail = {**detail, "last": None, "due": due.isoformat()}
+    if today > due:
+        return Result(rule, subject, "fail", _("never inspected; the first inspection was due by {due}").format(due=due),
+                      detail)
+    return Result(rule, subject, "pass", _("not inspected yet; the first inspection is due by {due}").format(due=due),
+                  detail)
+
+
+def evaluate_records(inv: Inventory, records: Records, standing: Standing, regimes: Regimes,
+                     rules: dict[str, RuleSpec], today: dt.date) -> list[Result]:
+    regime = regimes.in_force(today)
+    in_service = [s for s in inv.systems if s.lifecycle in IN_SERVICE]
+    out: list[Result] = []
+    for s in in_service:
+        out += _system_inspections(s, records, standing, regime.inspection_months, regime.licensed_assessor_from_level,
+                                   regime.id, today)
+    out += _organisation_inspections(inv, in_service, records, regime.inspection_months.get("organisation"), regime.id,
+                                     today)
+    out += _drills(in_service, records, today)
+    plan_rule = rules["response_plan.current"].params
+    for s in in_service:
+        out.append(_response_plan(s, records, standing.levels.get(s.id), int(plan_rule.get("from_level", 3)),
+                                  int(plan_rule.get("review_months", 12)), today))
+    fail_on = tuple(rules["findings.open_by_severity"].params.get("fail_on", ["critical", "high"]))
+    for s in in_service:
+        out.append(_findings(s, standing.open_findings.get(s.id, Counter()), fail_on))
+    return out
+
+
+def _system_inspections(s: System, records: Records, standing: Standing, months_by_level: dict[str, int],
+                        licensed_from: int, regime: str, today: dt.date) -> list[Result]:
+    level = standing.levels.get(s.id)
+    mine = [i for i in records.inspections if i.system == s.id]
+    last = _last(mine, today)
+    if level is None:
+        return [Result("inspection.system_periodic", s.id, "not_applicable", _("the level is not determined yet")),
+                Result("inspection.licensed_assessor", s.id, "not_applicable", _("the level is not determined yet"))]
+    months = months_by_level.get(str(level))
+    out = []
+    if months is None:
+        out.append(Result("inspection.system_periodic", s.id, "not_applicable", _(
+            "no periodic inspection is set for level {level} ({regime})").format(level=level, regime=regime)))
+    else:
+        baseline = standing.approved_on.get(s.id) or s.go_live
+        out.append(_periodic("inspection.system_periodic", s.id, last, baseline, months, today,
+                             {"level": level, "months": months, "regime": regime}))
+    if level < licensed_from:
+        out.append(Result("inspection.licensed_assessor", s.id, "not_applicable", _(
+            "level {level}: a licensed assessor is required from level {from_level} ({regime})").format(
+            level=level, from_level=licensed_from, regime=regime)))
+    elif last is None:
+        out.append(Result("inspection.licensed_assessor", s.id, "fail", _("no inspection recorded")))
+    else:
+        verdict = "pass" if last.licensed_assessor else "fail"
+        evidence = (_("inspection {id} of {date} by {by}, a licensed assessor ({licence})") if last.licensed_assessor
+                    else _("inspection {id} of {date} by {by}, not a licensed assessor")).format(
+            id=last.id, date=last.date, by=last.performed_by, licence=last.licence or "—")
+        out.append(Result("inspection.licensed_assessor", s.id, verdict, evidence, {"inspection": last.id}))
+    return out
+
+
+def _organisation_inspections(inv: Inventory, in_service: list[System], records: Records, months: int | None,
+                              regime: str, today: dt.date) -> list[Result]:
+    out = []
+    for org in inv.organisations:
+        owned = [s for s in in_service if s.owner == org.id]
+        if not owned:
+            continue
+        if months is None:
+            out.append(Result("inspection.organisation_periodic", org.id, "not_applicable",
+                              _("no organisation-wide period is set ({regime})").format(regime=regime)))
+            continue
+        lives = [s.go_live for s in owned if s.go_live is not None]
+        last = _last([i for i in records.inspections if i.organisation == org.id], today)
+        out.append(_periodic("inspection.organisation_periodic", org.id, last, min(lives) if lives else None, months,
+                             today, {"months": months, "regime": regime, "systems": len(owned)}))
+    return out
+
+
+def _drills(in_service: list[System], records: Records, today: dt.date) -> list[Result]:
+    """The current calendar year, and the previous one when a system was already in service then."""
+    years = [today.year]
+    if any(s.go_live is not None and s.go_live.year < today.year for s in in_service):
+        years.insert(0, today.year - 1)
+    out = []
+    for year in years:
+        held = sorted((d for d in records.drills if d.kind == "live_fire" and d.date.year == year and d.date <= today),
+                      key=lambda d: d.date)
+        if held:
+            out.append(Result("drill.live_fire_yearly", str(year), "pass", _("live-fire drill {id} on {date}: {title}")
+                              .format(id=held[0].id, date=held[0].date, title=held[0].title),
+                              {"drills": [d.id for d in held]}))
+        else:
+            tabletop = [d.id for d in records.drills if d.date.year == year and d.date <= today]
+            out.append(Result("drill.live_fire_yearly", str(year), "fail", _(
+                "no live-fire drill in {year} (due by 31/12/{year})").format(year=year),
+                {"other_drills": tabletop, "due": f"{year}-12-31"}))
+    return out
+
+
+def _response_plan(s: System, records: Records, level: int | None, from_level: int, review_months: int,
+                   today: dt.date) -> Result:
+    rule = "response_plan.current"
+    if level is None or level < from_level:
+        return Result(rule, s.id, "not_applicable", _("level {level}: required from level {from_level}").format(
+            level=level if level is not None else "?", from_level=from_level))
+    plan = records.response_plan(s.id)
+    if plan is None or plan.approved_on > today:
+        return Result(rule, s.id, "fail", _("no approved incident-response plan"))
+    reviewed = plan.reviewed if plan.reviewed <= today else plan.approved_on
+    due = add_months(reviewed, review_months)
+    detail = {"document": plan.document, "approved_on": plan.approved_on.isoformat(), "reviewed": reviewed.isoformat(),
+              "due": due.isoformat()}
+    if today > due:
+        return Result(rule, s.id, "fail", _("plan {document} last reviewed on {reviewed}; a review was due by {due}")
+                      .format(document=plan.document, reviewed=reviewed, due=due), detail)
+    return Result(rule, s.id, "pass", _("plan {document}, approved on {approved}, reviewed on {reviewed}").format(
+        document=plan.document, approved=plan.approved_on, reviewed=reviewed), detail)
+
+
+def _findings(s: System, counts: Counter[str], fail_on: tuple[str, ...]) -> Result:
+    rule = "findings.open_by_severity"
+    if not s.hosts and not s.endpoints:
+        return Result(rule, s.id, "not_applicable", _("no host or endpoint declared to check"))
+    detail = {sev: counts.get(sev, 0) for sev in SEVERITIES}
+    shown = ", ".join(f"{sev} {counts[sev]}" for sev in SEVERITIES if counts.get(sev))
+    verdict = "fail" if any(counts.get(sev, 0) for sev in fail_on) else "pass"
+    return Result(rule, s.id, verdict, _("open findings: {counts}").format(counts=shown or "0"), detail)

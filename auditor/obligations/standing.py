@@ -1,0 +1,49 @@
+"""What the store says of each system on a given day: its level, its latest approval, its open findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
+
+from auditor.findings.lifecycle import as_utc
+from auditor.inventory.model import Inventory
+from auditor.levels.current import current_levels
+from auditor.obligations.records import Standing
+from auditor.store.tables import DossierRow, FindingRow, RiskAcceptanceRow
+
+VN = dt.timezone(dt.timedelta(hours=7))
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The end of a day in Vietnam time, as UTC."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), VN).astimezone(dt.UTC)
+
+
+def open_findings_on(session: Session, day: dt.date) -> dict[str, Counter[str]]:
+    """Per system and severity: findings open at the end of ``day`` and not under a risk acceptance then."""
+    cutoff = end_of_day(day)
+    table = FindingRow.__table__  # type: ignore[attr-defined]
+    accepted: dict[int, list[RiskAcceptanceRow]] = defaultdict(list)
+    for acc in session.exec(select(RiskAcceptanceRow)):
+        accepted[acc.finding_id].append(acc)
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in session.execute(sa_select(table.c.id, table.c.system_id, table.c.severity, table.c.first_seen,
+                                         table.c.resolved_at)):
+        if as_utc(row.first_seen) >= cutoff or (row.resolved_at is not None and as_utc(row.resolved_at) < cutoff):
+            continue
+        if any(as_utc(a.accepted_at) < cutoff and a.expires_on >= day for a in accepted.get(row.id, ())):
+            continue
+        out[row.system_id][row.severity] += 1
+    return dict(out)
+
+
+def standing_on(session: Session, inv: Inventory, profiles: Path, day: dt.date) -> Standing:
+    approved: dict[str, dt.date] = {}
+    for d in session.exec(select(DossierRow).where(DossierRow.state == "approved").order_by(DossierRow.id)):
+        if d.approved_on is not None and d.approved_on <= day:
+            approved[d.system_id] = d.approved_on
+    return Standing(current_levels(session, inv, profiles, day), approved, open_findings_on(session, day))

@@ -1,0 +1,1 @@
+"""Inspections, drills, incident-response plans and deployment status the workspace declares."""
