@@ -18,6 +18,7 @@ from auditor.cli import (
     level_cmd,
     patch_cmd,
     records_cmd,
+    report_cmd,
     scan_cmd,
     schedule_cmd,
     status_cmd,
@@ -44,6 +45,7 @@ app.add_typer(dossier_cmd.app, name="dossier")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(budget_cmd.app, name="budget")
 app.add_typer(records_cmd.app, name="records")
+app.add_typer(report_cmd.app, name="report")
 app.add_typer(patch_cmd.advisories_app, name="advisories")
 app.add_typer(patch_cmd.agent_app, name="agent")
 app.add_typer(schedule_cmd.app, name="schedule")

@@ -16,6 +16,6 @@ def current_levels(session: Session, inv: Inventory, profiles: Path, today: dt.d
     rules = LevelRules(profiles)
     approved: dict[str, int] = {}
     for d in session.exec(select(DossierRow).where(DossierRow.state == "approved").order_by(DossierRow.id)):
-        if d.approved_level is not None:
+        if d.approved_level is not None and d.approved_on is not None and d.approved_on <= today:
             approved[d.system_id] = d.approved_level
     return {s.id: approved.get(s.id) or rules.propose(s, today).level for s in inv.systems}

@@ -16,8 +16,10 @@ from auditor.store.tables import DossierRow
 IN_SERVICE = ("operating", "upgrading")
 
 
-def latest_approved(dossiers: list[DossierRow], system_id: str) -> DossierRow | None:
-    approved = [d for d in dossiers if d.system_id == system_id and d.state == "approved"]
+def latest_approved(dossiers: list[DossierRow], system_id: str, on: dt.date | None = None) -> DossierRow | None:
+    """The latest approved dossier of a system (as it stood on ``on``, when given)."""
+    approved = [d for d in dossiers if d.system_id == system_id and d.state == "approved"
+                and (on is None or (d.approved_on is not None and d.approved_on <= on))]
     return max(approved, key=lambda d: d.id or 0) if approved else None
 
 
@@ -26,7 +28,7 @@ def evaluate_levels(inv: Inventory, dossiers: list[DossierRow], rules: LevelRule
     out: list[Result] = []
     nd85_start = rules.regimes.get("r85").effective_from
     for s in inv.systems:
-        approved = latest_approved(dossiers, s.id)
+        approved = latest_approved(dossiers, s.id, today)
         proposal = rules.propose(s, today)
         # level.approved
         if s.lifecycle not in IN_SERVICE:

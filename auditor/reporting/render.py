@@ -18,6 +18,23 @@ def vnd(value: object) -> str:
     return f"{int(str(value)):,}".replace(",", ".")
 
 
+def pct(value: object) -> str:
+    """A percentage as the language writes it: 66,7% in Vietnamese, 66.7% in English."""
+    if value is None:
+        return "—"
+    text = str(value)
+    return (text.replace(".", ",") if get_language() == "vi" else text) + "%"
+
+
+def duration(minutes: object) -> str:
+    if minutes is None:
+        return "—"
+    hours, rest = divmod(int(str(minutes)), 60)
+    if hours == 0:
+        return _("{minutes} min").format(minutes=rest)
+    return _("{hours} h {minutes} min").format(hours=hours, minutes=rest)
+
+
 def environment(ws: Workspace) -> Environment:
     env = Environment(loader=FileSystemLoader(str(ws.content("reports"))), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -25,6 +42,8 @@ def environment(ws: Workspace) -> Environment:
     env.filters["label"] = label
     env.filters["labels"] = lambda values: ", ".join(label(v) for v in values or [])
     env.filters["vnd"] = vnd
+    env.filters["pct"] = pct
+    env.filters["duration"] = duration
     env.filters["date"] = lambda v: dt.date.fromisoformat(str(v)[:10]).strftime("%d/%m/%Y") if v else "—"
     return env
 

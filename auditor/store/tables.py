@@ -250,3 +250,18 @@ class ScheduleStateRow(SQLModel, table=True):
     last_finished: dt.datetime | None = None
     last_status: str | None = Field(default=None, max_length=16)
     last_run_id: int | None = None
+
+
+class ReportRow(SQLModel, table=True):
+    """A report as written: the frozen snapshot it was rendered from, its hash, and the hash of each file."""
+
+    __tablename__ = "report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, index=True)  # annual, drill
+    key: str = Field(max_length=64, index=True)  # the year, or the drill's id
+    lang: str = Field(max_length=8)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    snapshot_sha256: str = Field(max_length=64)
+    files: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

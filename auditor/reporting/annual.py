@@ -1,0 +1,297 @@
+"""The annual compliance report's frozen snapshot: everything the report shows, computed once, as plain data.
+
+The snapshot is what gets hashed into the ledger and written as the report's JSON; the HTML, PDF and CSV are
+rendered from it and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select as sa_select
+from sqlmodel import select
+
+from auditor import __version__
+from auditor.catalogue.loading import load_model
+from auditor.cli.context import Context
+from auditor.dossier.workflow import deadlines
+from auditor.i18n import _, get_language, pick
+from auditor.inventory.model import Inventory, System
+from auditor.levels.propose import LevelRules
+from auditor.levels.regimes import load_calendar, load_regimes
+from auditor.obligations.evaluate import Evaluation, evaluate_obligations
+from auditor.obligations.levels import IN_SERVICE
+from auditor.obligations.model import Result
+from auditor.obligations.records import SEVERITIES
+from auditor.obligations.standing import end_of_day, open_findings_on
+from auditor.problems import UserError
+from auditor.records.model import Drill
+from auditor.reporting.drill import response_times
+from auditor.store.tables import DossierRow, FindingRow, ReportRow
+from auditor.workspace import content_file
+
+IN_PROGRESS = ("draft", "submitted", "appraised")
+
+
+class PeriodSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start_day: int = Field(ge=1, le=31)
+    start_month: int = Field(ge=1, le=12)
+    end_day: int = Field(ge=1, le=31)
+    end_month: int = Field(ge=1, le=12)
+
+
+class KpiSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Literal["approved_share", "approved_before_golive_share", "inspected_on_time_share", "live_fire_drills",
+                "budget_plans_meeting_share", "open_critical_high"]
+    title: str
+    title_en: str
+    unit: Literal["percent", "count"]
+    target: Decimal
+    direction: Literal["at_least", "at_most"]
+    reference: str
+
+
+class AnnualSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    period: PeriodSpec
+    kpis: list[KpiSpec] = Field(min_length=1)
+
+
+def load_annual_spec(profiles: Path) -> AnnualSpec:
+    spec, _loaded = load_model(content_file(profiles, "annual_report.yaml"), AnnualSpec)
+    return spec
+
+
+def reporting_period(spec: AnnualSpec, year: int) -> tuple[dt.date, dt.date]:
+    p = spec.period
+    return dt.date(year - 1, p.start_month, p.start_day), dt.date(year, p.end_month, p.end_day)
+
+
+def _share(part: int, whole: int) -> str | None:
+    return None if whole == 0 else str((Decimal(part) * 100 / whole).quantize(Decimal("0.1")))
+
+
+def _org_name(inv: Inventory, org_id: str | None) -> str:
+    org = inv.organisation(org_id) if org_id else None
+    return pick(org.name, org.name_en) if org else (org_id or "—")
+
+
+def build_annual(ctx: Context, year: int, today: dt.date) -> dict[str, Any]:
+    profiles = ctx.ws.content("profiles")
+    spec = load_annual_spec(profiles)
+    start, end = reporting_period(spec, year)
+    if start > today:
+        raise UserError(_("the reporting period of {year} starts on {start}; there is nothing to report yet").format(
+            year=year, start=start.isoformat()))
+    as_of = min(end, today)
+    ev = evaluate_obligations(ctx, as_of)
+    inv = ctx.loaded.inventory
+    systems = [s for s in inv.systems if not (s.lifecycle == "retired" and (s.retired_on or start) < start)]
+    rules = LevelRules(profiles)
+    proposals = {s.id: rules.propose(s, as_of) for s in systems}
+    by_rule: dict[str, dict[str, Result]] = defaultdict(dict)
+    for r in ev.results:
+        by_rule[r.rule][r.subject] = r
+    rows = _system_rows(inv, systems, ev, proposals, by_rule, profiles, as_of)
+    monthly, open_now = _findings(ctx, start, end, as_of)
+    budget = [v.as_json() for v in ev.budget if start <= v.plan.approved_on <= end]
+    drills = [_drill_summary(d) for d in ev.records.drills if start <= d.date <= as_of]
+    inspections = [i.model_dump(mode="json") for i in ev.records.inspections if start <= i.date <= as_of]
+    counts = _counts(rows)
+    in_service = [s for s in systems if s.lifecycle in IN_SERVICE]
+    kpis = _kpis(spec, ev, by_rule, in_service, start, as_of, budget, drills, open_now)
+    previous = _previous(ctx, year)
+    for k in kpis:
+        k["previous"] = previous.get(k["id"])
+    return {
+        "kind": "annual", "format": "auditor-annual-report/1", "year": year, "lang": get_language(),
+        "period": {"start": start.isoformat(), "end": end.isoformat(), "as_of": as_of.isoformat(),
+                   "complete": as_of >= end},
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "auditor_version": __version__,
+        "province": inv.meta.province, "title": inv.meta.title,
+        "regime": load_regimes(profiles).in_force(as_of).id,
+        "counts": counts, "kpis": kpis, "systems": rows,
+        "findings": {"open_by_severity": {sev: sum(c.get(sev, 0) for c in open_now.values()) for sev in SEVERITIES},
+                     "opened_by_month": monthly},
+        "levels": dict(sorted(Counter(str(r["proposed_level"] or "?") for r in rows).items())),
+        "budget": budget, "drills": drills, "inspections": inspections,
+        "gaps": _gaps(inv, ev, as_of), "follow_up": _follow_up(inv, ev, as_of),
+        "obligations": {v: sum(1 for r in ev.results if r.verdict == v) for v in ("pass", "fail", "not_applicable")},
+        "previous_year": {"year": year - 1, "available": bool(previous)},
+    }
+
+
+def _system_rows(inv: Inventory, systems: list[System], ev: Evaluation, proposals: dict[str, Any],
+                 by_rule: dict[str, dict[str, Result]], profiles: Path, as_of: dt.date) -> list[dict[str, Any]]:
+    """The table of Mẫu 08 (NĐ 331/2026): one row per system, with the inspection status and open findings."""
+    regimes, calendar = load_regimes(profiles), load_calendar(profiles)
+    latest: dict[str, DossierRow] = {}
+    approved: dict[str, DossierRow] = {}
+    for d in ev.dossiers:
+        if d.created_at.date() > as_of:
+            continue
+        latest[d.system_id] = d
+        if d.state == "approved" and d.approved_on is not None and d.approved_on <= as_of:
+            approved[d.system_id] = d
+    rows = []
+    for n, s in enumerate(systems, start=1):
+        owner = inv.organisation(s.owner)
+        reg = owner.security_regulation if owner else None
+        d, a = latest.get(s.id), approved.get(s.id)
+        expected = None
+        if d is not None and d.state in IN_PROGRESS and d is not a:
+            due = [dl.due for dl in deadlines(d, regimes.get(d.regime), calendar) if dl.done is None]
+            expected = max(due).isoformat() if due else None
+        dep = ev.records.deployment(s.id)
+        last = max((i for i in ev.records.inspections if i.system == s.id and i.date <= as_of),
+                   key=lambda i: (i.date, i.id), default=None)
+        periodic = by_rule["inspection.system_periodic"].get(s.id)
+        counts = ev.standing.open_findings.get(s.id, Counter())
+        rows.append({
+            "no": n, "id": s.id, "name": pick(s.name, s.name_en), "owner": _org_name(inv, s.owner),
+            "operator": _org_name(inv, s.operator), "lifecycle": s.lifecycle,
+            "go_live": s.go_live.isoformat() if s.go_live else None,
+            "proposed_level": proposals[s.id].level,
+            "dossier_state": d.state if d is not None else None,
+            "appraised": any(x.system_id == s.id and x.appraised_on is not None and x.appraised_on <= as_of
+                             for x in ev.dossiers),
+            "approved_level": a.approved_level if a else None,
+            "decision": a.decision_number if a else None, "approved_on": a.approved_on.isoformat() if a and a.approved_on
+            else None,
+            "regulation": reg.decision if reg and reg.issued_on <= as_of else None,
+            "regulation_on": reg.issued_on.isoformat() if reg and reg.issued_on <= as_of else None,
+            "expected_approval": expected,
+            "deployment": dep.status if dep else None, "full_by": dep.full_by.isoformat() if dep and dep.full_by else None,
+            "inspection_kind": last.kind if last else None, "inspected_on": last.date.isoformat() if last else None,
+            "inspection_verdict": periodic.verdict if periodic else "not_applicable",
+            "inspection_due": periodic.detail.get("due") if periodic else None,
+            "open_critical": counts.get("critical", 0), "open_high": counts.get("high", 0),
+        })
+    return rows
+
+
+def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Part 1 of Mẫu 08: totals, classified, dossier built, appraised, approved, approved and inspected."""
+    return {
+        "total": len(rows),
+        "classified": sum(1 for r in rows if r["proposed_level"] is not None),
+        "dossier_built": sum(1 for r in rows if r["dossier_state"] is not None),
+        "appraised": sum(1 for r in rows if r["appraised"]),
+        "approved": sum(1 for r in rows if r["approved_level"] is not None),
+        "approved_and_inspected": sum(1 for r in rows if r["approved_level"] is not None
+                                      and r["inspection_verdict"] == "pass" and r["inspected_on"]),
+    }
+
+
+def _kpis(spec: AnnualSpec, ev: Evaluation, by_rule: dict[str, dict[str, Result]], in_service: list[System],
+          start: dt.date, as_of: dt.date, budget: list[dict[str, Any]], drills: list[dict[str, Any]],
+          open_now: dict[str, Counter[str]]) -> list[dict[str, Any]]:
+    approved = by_rule["level.approved"]
+    golive = by_rule["level.golive_after_approval"]
+    new = [s for s in in_service if s.go_live is not None and start <= s.go_live <= as_of]
+    periodic = [r for r in by_rule["inspection.system_periodic"].values() if r.verdict != "not_applicable"]
+    judged = [b for b in budget if b["verdict"] != "not_applicable"]
+    values: dict[str, tuple[str | None, int | None, int | None]] = {
+        "approved_share": (None, sum(1 for s in in_service if approved.get(s.id) and approved[s.id].verdict == "pass"),
+                           len(in_service)),
+        "approved_before_golive_share": (None, sum(1 for s in new if golive.get(s.id) and golive[s.id].verdict == "pass"),
+                                         len(new)),
+        "inspected_on_time_share": (None, sum(1 for r in periodic if r.verdict == "pass"), len(periodic)),
+        "live_fire_drills": (str(sum(1 for d in drills if d["kind"] == "live_fire")), None, None),
+        "budget_plans_meeting_share": (None, sum(1 for b in judged if b["verdict"] == "pass"), len(judged)),
+        "open_critical_high": (str(sum(c.get("critical", 0) + c.get("high", 0) for c in open_now.values())), None, None),
+    }
+    out = []
+    for k in spec.kpis:
+        value, part, whole = values[k.id]
+        if part is not None and whole is not None:
+            value = _share(part, whole)
+        met = None if value is None else (Decimal(value) >= k.target if k.direction == "at_least"
+                                          else Decimal(value) <= k.target)
+        out.append({"id": k.id, "title": pick(k.title, k.title_en), "unit": k.unit, "value": value, "part": part,
+                    "whole": whole, "target": str(k.target), "direction": k.direction, "met": met,
+                    "reference": k.reference})
+    return out
+
+
+def _findings(ctx: Context, start: dt.date, end: dt.date, as_of: dt.date) -> tuple[dict[str, dict[str, int]],
+                                                                                 dict[str, Counter[str]]]:
+    """Findings first seen in each month of the period, by severity; and those open at the end (from the
+    evaluation's standing, which leaves out accepted risks)."""
+    table = FindingRow.__table__  # type: ignore[attr-defined]
+    lo = end_of_day(start - dt.timedelta(days=1))
+    hi = end_of_day(as_of)
+    months: dict[str, dict[str, int]] = {}
+    day = start.replace(day=1)
+    while day <= as_of:
+        months[day.strftime("%Y-%m")] = {sev: 0 for sev in SEVERITIES}
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    with ctx.store.session() as s:
+        query = sa_select(table.c.first_seen, table.c.severity).where(table.c.first_seen >= lo, table.c.first_seen < hi)
+        for first_seen, severity in s.execute(query):
+            local = (first_seen if first_seen.tzinfo else first_seen.replace(tzinfo=dt.UTC)).astimezone(
+                dt.timezone(dt.timedelta(hours=7)))
+            bucket = months.get(local.strftime("%Y-%m"))
+            if bucket is not None and severity in bucket:
+                bucket[severity] += 1
+    with ctx.store.session() as s:
+        open_now = open_findings_on(s, as_of)
+    return months, open_now
+
+
+def _drill_summary(d: Drill) -> dict[str, Any]:
+    return {"id": d.id, "date": d.date.isoformat(), "kind": d.kind, "title": d.title, "systems": list(d.systems),
+            "times": response_times(d)}
+
+
+def _owner_of(inv: Inventory, ev: Evaluation, r: Result) -> str:
+    subject = r.subject.split(" ")[0]
+    system = inv.system(subject)
+    if system is not None:
+        return _org_name(inv, system.owner)
+    if inv.organisation(subject) is not None:
+        return _org_name(inv, subject)
+    plan = next((v.plan for v in ev.budget if v.plan.id == subject), None)
+    if plan is not None:
+        return _org_name(inv, plan.owner)
+    unit = next((o for o in inv.organisations if "security_unit" in o.roles), None)
+    return pick(unit.name, unit.name_en) if unit else "—"
+
+
+def _gaps(inv: Inventory, ev: Evaluation, as_of: dt.date) -> list[dict[str, Any]]:
+    out = []
+    for r in ev.results:
+        if r.verdict != "fail":
+            continue
+        rule = ev.rules[r.rule]
+        deadline = r.detail.get("due")
+        out.append({"rule": r.rule, "title": rule.display_title(), "reference": rule.reference, "subject": r.subject,
+                    "owner": _owner_of(inv, ev, r), "deadline": deadline,
+                    "overdue": bool(deadline and deadline < as_of.isoformat()), "evidence": r.evidence})
+    return out
+
+
+def _follow_up(inv: Inventory, ev: Evaluation, as_of: dt.date) -> list[dict[str, Any]]:
+    return [{"drill": d.id, "action": f.action, "owner": _org_name(inv, f.owner), "deadline": f.deadline.isoformat(),
+             "done": f.done, "overdue": not f.done and f.deadline < as_of}
+            for d in ev.records.drills if d.date <= as_of for f in d.follow_up]
+
+
+def _previous(ctx: Context, year: int) -> dict[str, str | None]:
+    """The KPI values of the latest annual report written for the year before, if there is one."""
+    with ctx.store.session() as s:
+        row = s.exec(select(ReportRow).where(ReportRow.kind == "annual", ReportRow.key == str(year - 1))
+                     .order_by(ReportRow.id.desc())).first()  # type: ignore[union-attr]
+        if row is None:
+            return {}
+        return {k["id"]: k.get("value") for k in row.snapshot.get("kpis", [])}

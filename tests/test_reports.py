@@ -1,0 +1,169 @@
+"""The annual compliance report and the drill report: rendered to PDF for real, read back with pdftotext, their
+numbers checked against the data; every file's hash in the ledger and checked by `auditor verify FILE`."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from auditor.labs.servers import Listener
+from auditor.ledger.chain import canonical
+from auditor.yamlsafe import load_yaml
+from tests.conftest import REPO, Result
+from tests.dossier_helpers import approve_l3, ok
+from tests.test_ports import ADDRESS
+from tests.test_ports import workspace as ports_workspace
+
+ON = "2026-11-26"
+
+
+def pdf_text(path: Path) -> str:
+    run = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True)
+    return " ".join(run.stdout.split())  # one line: table cells wrap across lines
+
+
+def report(cli: Callable[..., Result], ws: Path, *args: str) -> dict[str, object]:
+    r = ok(cli("report", *args, "--on", ON, "--json", "--workspace", ws))
+    return json.loads(r.stdout)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def report_ws(flow_ws: Path, cli: Callable[..., Result]) -> Path:
+    """The demo inventory, budget and records, with cong-dvc approved at level 3 on 16/11/2026."""
+    shutil.copy(REPO / "budget.yaml", flow_ws / "budget.yaml")
+    shutil.copy(REPO / "records.yaml", flow_ws / "records.yaml")
+    approve_l3(cli, flow_ws)
+    return flow_ws
+
+
+def in_service(ws: Path) -> int:
+    systems = load_yaml(ws / "inventory.yaml").data["systems"]
+    return sum(1 for s in systems if s["lifecycle"] in ("operating", "upgrading"))
+
+
+def test_annual_report_numbers_in_the_pdf(cli: Callable[..., Result], report_ws: Path) -> None:
+    doc = report(cli, report_ws, "annual", "--year", "2026", "--lang", "en")
+    files = {Path(str(f)).name: Path(str(f)) for f in doc["files"]}  # type: ignore[union-attr]
+    assert set(files) == {"annual-report-2026-en.html", "annual-report-2026-en.pdf", "annual-report-2026-en.json",
+                          "annual-report-2026-en-systems.csv", "annual-report-2026-en-gaps.csv"}
+    assert doc["period"] == {"start": "2025-12-15", "end": "2026-12-14", "as_of": ON, "complete": False}
+    kpis = {k["id"]: k for k in doc["kpis"]}  # type: ignore[union-attr]
+    operating = in_service(report_ws)
+    assert (kpis["approved_share"]["part"], kpis["approved_share"]["whole"]) == (1, operating)  # only cong-dvc
+    share = f"{100 / operating:.1f}%"
+    assert kpis["approved_share"]["value"] + "%" == share and kpis["approved_share"]["met"] is False
+    assert kpis["live_fire_drills"]["value"] == "1" and kpis["live_fire_drills"]["met"] is True
+    # budget.yaml: kh-cds-2026 (10.00%, passes CT 14) and da-lgsp (13.33% < 15%, Luật 116) approved in the period
+    assert (kpis["budget_plans_meeting_share"]["part"], kpis["budget_plans_meeting_share"]["whole"]) == (1, 2)
+    text = pdf_text(files["annual-report-2026-en.pdf"])
+    assert "REPORT ON THE SECURITY OF INFORMATION SYSTEMS BY LEVEL" in text
+    assert "Reporting period: 15/12/2025 – 14/12/2026" in text
+    assert f"Operating systems with an approved level {share} ≥ 100% not met" in text and f" 1/{operating} " in text
+    assert "Plans and projects meeting the security budget share 50.0% ≥ 100% not met" in text
+    assert "Live-fire drills held in the period 1 ≥1 met" in text
+    assert "3 approved 1234/QĐ-UBND 512/QĐ-UBND" in text and "16/11/2026 · level 3" in text  # cong-dvc's form 08 row
+    assert "15/10/2026 live-fire Diễn tập thực 107 185 510" in text  # minutes to detect, contain, recover
+    # the same gaps as `auditor status` on the same day
+    r = cli("status", "--on", ON, "--json", "--workspace", report_ws)
+    fails = [o for o in json.loads(r.stdout)["obligations"] if o["verdict"] == "fail"]
+    snapshot = json.loads(files["annual-report-2026-en.json"].read_text(encoding="utf-8"))
+    assert len(snapshot["gaps"]) == len(fails)
+    assert hashlib.sha256(canonical(snapshot)).hexdigest() == doc["snapshot_sha256"]
+    with files["annual-report-2026-en-systems.csv"].open(encoding="utf-8-sig") as fh:
+        rows = {row["System id"]: row for row in csv.DictReader(fh)}
+    assert rows["cong-dvc"]["Approval decision"] == "1234/QĐ-UBND" and rows["cong-dvc"]["Approved level"] == "3"
+    assert len(rows) == len(snapshot["systems"])
+
+
+def test_vietnamese_report_and_previous_year(cli: Callable[..., Result], report_ws: Path) -> None:
+    (report_ws / "records.d").mkdir()
+    (report_ws / "records.d" / "2025.yaml").write_text(
+        "drills:\n  - {id: dt-2025, date: 2025-12-14, kind: live_fire, title: Diễn tập 2025, scenario: Mã độc}\n",
+        encoding="utf-8")
+    before = report(cli, report_ws, "annual", "--year", "2025")
+    assert {k["id"]: k["value"] for k in before["kpis"]}["live_fire_drills"] == "1"  # type: ignore[union-attr,index]
+    doc = report(cli, report_ws, "annual", "--year", "2026")
+    kpis = {k["id"]: k for k in doc["kpis"]}  # type: ignore[union-attr]
+    assert kpis["live_fire_drills"]["value"] == "1"  # 14/12/2025 belongs to the 2025 period, not to 2026
+    assert kpis["live_fire_drills"]["previous"] == "1" and kpis["approved_share"]["previous"] == "0.0"
+    pdf = next(Path(str(f)) for f in doc["files"] if str(f).endswith(".pdf"))  # type: ignore[union-attr]
+    assert pdf.name == "bao-cao-attt-2026.pdf"
+    text = pdf_text(pdf)
+    assert "BÁO CÁO CÔNG TÁC BẢO ĐẢM AN TOÀN HỆ THỐNG THÔNG TIN THEO CẤP ĐỘ" in text
+    assert "Kỳ báo cáo: 15/12/2025 – 14/12/2026" in text
+    share = f"{100 / in_service(report_ws):.1f}%".replace(".", ",")
+    assert f"Hệ thống đang vận hành có cấp độ được phê {share} ≥ 100% chưa đạt 0,0%" in text  # 2025: 0,0%
+    assert "Ủy ban nhân dân tỉnh An Giang" in text or "UBND" in text
+
+
+def test_open_findings_from_a_real_scan_in_the_report(cli: Callable[..., Result], tmp_path: Path) -> None:
+    extra = Listener(address=ADDRESS).start()
+    try:
+        ws = ports_workspace(tmp_path, [extra.port], f"- {{id: h, address: {ADDRESS}, exposure: internal, "
+                                                     "approved_ports: []}\n")
+        assert cli("scan", "--check", "ports", "--workspace", ws).exit_code == 1
+    finally:
+        extra.stop()
+    today = dt.date.today()
+    year = today.year + 1 if today >= dt.date(today.year, 12, 15) else today.year
+    r = ok(cli("report", "annual", "--year", str(year), "--json", "--lang", "en", "--workspace", ws))
+    doc = json.loads(r.stdout)
+    kpis = {k["id"]: k for k in doc["kpis"]}
+    assert kpis["open_critical_high"]["value"] == "1" and kpis["open_critical_high"]["met"] is False
+    snapshot = json.loads(next(Path(f) for f in doc["files"] if f.endswith(".json")).read_text(encoding="utf-8"))
+    assert snapshot["findings"]["opened_by_month"][today.strftime("%Y-%m")]["high"] == 1
+    assert snapshot["systems"][0]["open_high"] == 1
+
+
+def test_drill_report_times_and_verify(cli: Callable[..., Result], report_ws: Path, tmp_path: Path) -> None:
+    doc = report(cli, report_ws, "drill", "dt-2026-thuc-chien")
+    # records.yaml: attack 08:00, detected 09:47, contained 11:05, recovered 16:30
+    assert doc["times"] == {"to_detect": 107, "to_contain": 185, "to_recover": 510, "detect_to_contain": 78,
+                            "contain_to_recover": 325}
+    pdf = next(Path(str(f)) for f in doc["files"] if str(f).endswith(".pdf"))  # type: ignore[union-attr]
+    text = pdf_text(pdf)
+    assert "BÁO CÁO KẾT QUẢ DIỄN TẬP" in text
+    assert "1 giờ 47 phút" in text and "3 giờ 5 phút" in text and "8 giờ 30 phút" in text
+    assert "Bổ sung luật WAF chặn tải tệp thực thi" in text and "30/11/2026" in text
+    # the file is recognised, wherever it was copied; a changed copy is not
+    copy = tmp_path / "forwarded.pdf"
+    shutil.copy(pdf, copy)
+    r = cli("verify", copy, "--json", "--workspace", report_ws)
+    assert r.exit_code == 0, r.stdout
+    match = json.loads(r.stdout)["file"]["matches"][0]
+    assert (match["kind"], match["key"], match["name"]) == ("drill", "dt-2026-thuc-chien", pdf.name)
+    data = bytearray(copy.read_bytes())
+    data[len(data) // 2] ^= 1
+    copy.write_bytes(bytes(data))
+    r = cli("verify", copy, "--lang", "en", "--workspace", report_ws)
+    assert r.exit_code == 1 and "matches no report" in r.stdout
+    # a snapshot changed in the store after the fact is reported too
+    db = report_ws / ".auditor" / "auditor.sqlite"
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE report SET snapshot = json_set(snapshot, '$.times.to_detect', 5)")
+    r = cli("verify", pdf, "--lang", "en", "--workspace", report_ws)
+    assert r.exit_code == 1 and "no longer matches" in r.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("annual", "--year", "1999"), "--year: 1999"),
+    (("annual", "--year", "2027"), "the reporting period of 2027 starts on 2026-12-15"),
+    (("drill", "nope"), "no drill 'nope'"),
+])
+def test_bad_report_requests_write_nothing(cli: Callable[..., Result], report_ws: Path, args: tuple[str, ...],
+                                           message: str) -> None:
+    r = cli("report", *args, "--on", ON, "--lang", "en", "--workspace", report_ws)
+    assert r.exit_code == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (report_ws / "reports-out").exists()
+    r = ok(cli("verify", "--json", "--workspace", report_ws))
+    assert not [e for e in json.loads(r.stdout)["breaks"]]
