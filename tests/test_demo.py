@@ -35,7 +35,13 @@ def test_demo_command_runs_end_to_end(tmp_path: Path) -> None:
     assert v.returncode == 0, v.stdout
     doc = json.loads(v.stdout)
     assert doc["signatures"] == 2 and doc["dossiers"] == 1
-    kinds = {"inventory.imported", "scan.completed", "key.registered", "dossier.approved"}
+    # the annual report and the drill report, each recorded in the ledger and recognised by `verify FILE`
+    annual = next((ws / "reports-out").glob("bao-cao-attt-*.pdf"))
+    assert f"Báo cáo năm {annual.stem[-4:]}: mở tệp" in r.stdout
+    for pdf in (annual, ws / "reports-out" / "bao-cao-dien-tap-dt-2026-thuc-chien.pdf"):
+        assert run_auditor("verify", pdf, "--workspace", ws).returncode == 0
+    assert (ws / "reports-out" / f"{annual.stem}-he-thong.csv").exists()
+    kinds = {"inventory.imported", "scan.completed", "key.registered", "dossier.approved", "report.written"}
     engine = sa.create_engine(f"sqlite:///{ws / '.auditor' / 'auditor.sqlite'}")
     with engine.connect() as conn:
         found = {row[0] for row in conn.execute(sa.text("SELECT kind FROM ledger"))}

@@ -14,6 +14,7 @@ from auditor.catalogue.checks import load_catalogue
 from auditor.cli.common import LangOpt, err, handle_errors, out
 from auditor.cli.findings_view import findings_table
 from auditor.demo.dossier import DemoDossier
+from auditor.demo.reports import DemoReports
 from auditor.demo.run import demo as run_demo
 from auditor.i18n import _
 from auditor.labels import label
@@ -36,10 +37,22 @@ def _print_dossier(dd: DemoDossier, workspace: Path) -> None:
                   .format(entries=v.entries, signatures=v.signatures, dossiers=v.dossiers))
     else:
         out.print(_("The ledger does not verify"))
-    fails = sum(1 for r in dd.obligations if r.verdict == "fail")
-    passes = sum(1 for r in dd.obligations if r.verdict == "pass")
+
+
+def _print_reports(reports: DemoReports, workspace: Path) -> None:
+    for published in (reports.annual, reports.drill):
+        if published is None:
+            continue
+        for f in published.files:
+            out.print(_("Written: {file}").format(file=display_path(f)))
+        out.print(_("Recorded in ledger entry #{seq}; snapshot SHA-256 {digest}.").format(
+            seq=published.ledger_seq, digest=published.snapshot_sha256))
+    pdf = next(f for f in reports.annual.files if f.suffix == ".pdf")
+    out.print(_("Annual report {year}: open {file}").format(year=reports.year, file=display_path(pdf)))
+    fails = sum(1 for r in reports.obligations if r.verdict == "fail")
+    passes = sum(1 for r in reports.obligations if r.verdict == "pass")
     out.print(_("{fails} obligations fail, {passes} pass, {na} not applicable.").format(
-        fails=fails, passes=passes, na=len(dd.obligations) - fails - passes))
+        fails=fails, passes=passes, na=len(reports.obligations) - fails - passes))
     out.print(_("Next: cd {dir} && auditor status").format(dir=display_path(workspace)))
 
 
@@ -82,6 +95,8 @@ def demo(
         out.print(findings_table(run.findings, catalogue, _("Findings")))
         if run.dossier is not None:
             _print_dossier(run.dossier, run.workspace)
+        if run.reports is not None:
+            _print_reports(run.reports, run.workspace)
         if serve > 0:
             out.print(_("Services stay up for {s:.0f} s; in another terminal: cd {dir} && auditor scan")
                       .format(s=serve, dir=display_path(run.workspace)))

@@ -7,8 +7,6 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import select
-
 from auditor.catalogue.checks import load_catalogue
 from auditor.dossier import workflow
 from auditor.dossier.build import build_snapshot
@@ -16,10 +14,7 @@ from auditor.findings.lifecycle import list_findings
 from auditor.inventory.model import Inventory
 from auditor.ledger.verify import VerifyReport, verify_ledger
 from auditor.levels.propose import LevelRules, Proposal
-from auditor.levels.regimes import load_calendar
 from auditor.levels.requirements import load_requirements
-from auditor.obligations.levels import evaluate_levels
-from auditor.obligations.model import Result
 from auditor.reporting.dossier import render_dossier
 from auditor.signing import load_private, write_new_key
 from auditor.store.db import Store
@@ -37,7 +32,6 @@ class DemoDossier:
     dossier: DossierRow
     files: list[Path]
     verify: VerifyReport
-    obligations: list[Result]
 
 
 def run_demo_dossier(ws: Workspace, store: Store, inv: Inventory, today: dt.date) -> DemoDossier:
@@ -71,6 +65,4 @@ def run_demo_dossier(ws: Workspace, store: Store, inv: Inventory, today: dt.date
     files = render_dossier(ws, row, ws.root / "reports-out")
     with store.session() as s:
         report = verify_ledger(s)
-        dossiers = list(s.exec(select(DossierRow)))
-    obligations = evaluate_levels(inv, dossiers, rules, load_calendar(profiles), today)
-    return DemoDossier(proposals, row, files, report, obligations)
+    return DemoDossier(proposals, row, files, report)

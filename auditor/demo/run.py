@@ -14,12 +14,16 @@ from typing import Any
 import yaml
 
 from auditor.advisories.importer import import_file
+from auditor.budget.check import BUDGET
+from auditor.cli.context import Context
 from auditor.demo.dossier import DemoDossier, run_demo_dossier
 from auditor.demo.lab import DemoLab, Served
+from auditor.demo.reports import DemoReports, run_demo_reports
 from auditor.findings.lifecycle import FindingView, list_findings
 from auditor.i18n import _
 from auditor.inventory.load import load_inventory
 from auditor.problems import InputError, Problem, display_path
+from auditor.records.load import RECORDS
 from auditor.scan import Progress, ScanReport, run_scan
 from auditor.store.db import open_store
 from auditor.store.sync import SyncResult, sync_inventory
@@ -41,6 +45,7 @@ class DemoRun:
     scans: list[ScanReport] = field(default_factory=list)
     findings: list[FindingView] = field(default_factory=list)
     dossier: DemoDossier | None = None
+    reports: DemoReports | None = None
 
 
 def _prepare(target: Path) -> None:
@@ -130,6 +135,8 @@ def demo(target: Path, progress: Progress | None = None) -> Iterator[DemoRun]:
     try:
         served = lab.start()
         init_workspace(target, inventory_text=_demo_inventory(served))
+        for name in (BUDGET, RECORDS):  # the shipped plans and records, as a province would declare them
+            shutil.copy(content_root() / name, target / name)
         _fast_port_policy(target)
         (target / DEMO_CA).parent.mkdir(parents=True, exist_ok=True)
         (target / DEMO_CA).write_bytes(lab.ca.cert_pem)
@@ -150,6 +157,7 @@ def demo(target: Path, progress: Progress | None = None) -> Iterator[DemoRun]:
             with store.session() as s:
                 run.findings = list_findings(s, dt.date.today())
             run.dossier = run_demo_dossier(ws, store, loaded.inventory, dt.date.today())
+            run.reports = run_demo_reports(Context(ws, store, loaded), dt.date.today())
         finally:
             store.close()
         yield run

@@ -22,6 +22,7 @@ from auditor.cli.context import Context
 from auditor.dossier.workflow import deadlines
 from auditor.i18n import _, get_language, pick
 from auditor.inventory.model import Inventory, System
+from auditor.labels import label
 from auditor.levels.propose import LevelRules
 from auditor.levels.regimes import load_calendar, load_regimes
 from auditor.obligations.evaluate import Evaluation, evaluate_obligations
@@ -32,6 +33,7 @@ from auditor.obligations.standing import end_of_day, open_findings_on
 from auditor.problems import UserError
 from auditor.records.model import Drill
 from auditor.reporting.drill import response_times
+from auditor.reporting.publish import Published, csv_text, publish
 from auditor.store.tables import DossierRow, FindingRow, ReportRow
 from auditor.workspace import content_file
 
@@ -295,3 +297,39 @@ def _previous(ctx: Context, year: int) -> dict[str, str | None]:
         if row is None:
             return {}
         return {k["id"]: k.get("value") for k in row.snapshot.get("kpis", [])}
+
+
+def _systems_csv(snapshot: dict[str, Any]) -> str:
+    header = [_("No."), _("System id"), _("System"), _("Owner"), _("Operator"), _("Proposed level"),
+              _("Approval status"), _("Approval decision"), _("Approved on"), _("Approved level"),
+              _("Security regulation"), _("Expected approval"), _("Deployment"), _("Expected full deployment"),
+              _("Inspection"), _("Inspected on"), _("Inspection verdict"), _("Next inspection by"),
+              _("Open critical findings"), _("Open high findings")]
+    rows = [[s["no"], s["id"], s["name"], s["owner"], s["operator"], s["proposed_level"],
+             label(s["dossier_state"]) if s["dossier_state"] else _("no dossier"), s["decision"], s["approved_on"],
+             s["approved_level"], s["regulation"], s["expected_approval"],
+             label(s["deployment"]) if s["deployment"] else None, s["full_by"],
+             label(s["inspection_kind"]) if s["inspection_kind"] else None, s["inspected_on"],
+             label(s["inspection_verdict"]), s["inspection_due"], s["open_critical"], s["open_high"]]
+            for s in snapshot["systems"]]
+    return csv_text(header, rows)
+
+
+def _gaps_csv(snapshot: dict[str, Any]) -> str:
+    header = [_("Obligation"), _("Title"), _("Reference"), _("Subject"), _("Owner"), _("Deadline"), _("Evidence")]
+    rows = [[g["rule"], g["title"], g["reference"], g["subject"], g["owner"], g["deadline"], g["evidence"]]
+            for g in snapshot["gaps"]]
+    return csv_text(header, rows)
+
+
+def publish_annual(ctx: Context, year: int, today: dt.date, out_dir: Path) -> tuple[dict[str, Any], Published]:
+    """Build the snapshot, then write the report (HTML, PDF, JSON, two CSV) and record it in the ledger."""
+    from auditor.reporting.charts import annual_charts
+
+    snapshot = build_annual(ctx, year, today)
+    vi = get_language() == "vi"
+    stem = f"bao-cao-attt-{year}" if vi else f"annual-report-{year}-en"
+    published = publish(ctx, snapshot, "annual.html.j2", {"charts": annual_charts(snapshot)}, out_dir, stem,
+                        {"-he-thong" if vi else "-systems": _systems_csv(snapshot),
+                         "-ton-tai" if vi else "-gaps": _gaps_csv(snapshot)})
+    return snapshot, published

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from auditor import __version__
+from auditor.cli.context import Context
 from auditor.i18n import _, get_language, pick
 from auditor.inventory.model import Inventory
 from auditor.problems import UserError
-from auditor.records.load import Records
+from auditor.records.load import Records, load_records
 from auditor.records.model import VN_TIME, Drill
+from auditor.reporting.publish import Published, publish
 
 
 def _minutes(a: dt.datetime | None, b: dt.datetime | None) -> int | None:
@@ -54,3 +57,10 @@ def build_drill(inv: Inventory, records: Records, drill_id: str, today: dt.date)
         "follow_up": [{"action": f.action, "owner": org(f.owner), "deadline": f.deadline.isoformat(), "done": f.done,
                        "overdue": not f.done and f.deadline < today} for f in d.follow_up],
     }
+
+
+def publish_drill(ctx: Context, drill_id: str, today: dt.date, out_dir: Path) -> tuple[dict[str, Any], Published]:
+    records = load_records(ctx.ws.root, ctx.loaded.inventory)
+    snapshot = build_drill(ctx.loaded.inventory, records, drill_id, today)
+    stem = f"bao-cao-dien-tap-{drill_id}" if get_language() == "vi" else f"drill-report-{drill_id}-en"
+    return snapshot, publish(ctx, snapshot, "drill.html.j2", {}, out_dir, stem)
