@@ -113,6 +113,7 @@ def build_annual(ctx: Context, year: int, today: dt.date) -> dict[str, Any]:
     in_service = [s for s in systems if s.lifecycle in IN_SERVICE]
     kpis = _kpis(spec, ev, by_rule, in_service, start, as_of, budget, drills, open_now)
     previous = _previous(ctx, year)
+    gaps = _gaps(inv, ev, as_of)
     for k in kpis:
         k["previous"] = previous.get(k["id"])
     return {
@@ -127,7 +128,7 @@ def build_annual(ctx: Context, year: int, today: dt.date) -> dict[str, Any]:
                      "opened_by_month": monthly},
         "levels": dict(sorted(Counter(str(r["proposed_level"] or "?") for r in rows).items())),
         "budget": budget, "drills": drills, "inspections": inspections,
-        "gaps": _gaps(inv, ev, as_of), "follow_up": _follow_up(inv, ev, as_of),
+        "gaps": gaps, "gaps_by_owner": _gaps_by_owner(gaps), "follow_up": _follow_up(inv, ev, as_of),
         "obligations": {v: sum(1 for r in ev.results if r.verdict == v) for v in ("pass", "fail", "not_applicable")},
         "previous_year": {"year": year - 1, "available": bool(previous)},
     }
@@ -280,6 +281,20 @@ def _gaps(inv: Inventory, ev: Evaluation, as_of: dt.date) -> list[dict[str, Any]
         out.append({"rule": r.rule, "title": rule.display_title(), "reference": rule.reference, "subject": r.subject,
                     "owner": _owner_of(inv, ev, r), "deadline": deadline,
                     "overdue": bool(deadline and deadline < as_of.isoformat()), "evidence": r.evidence})
+    return out
+
+
+def _gaps_by_owner(gaps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The gaps leadership reads: per obligation and owner, how many subjects fail, the first deadline, examples."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for g in gaps:
+        groups[(g["rule"], g["owner"])].append(g)
+    out = []
+    for (rule, owner), items in groups.items():
+        deadlines = sorted(g["deadline"] for g in items if g["deadline"])
+        out.append({"rule": rule, "title": items[0]["title"], "reference": items[0]["reference"], "owner": owner,
+                    "count": len(items), "first_deadline": deadlines[0] if deadlines else None,
+                    "overdue": sum(1 for g in items if g["overdue"]), "examples": [g["subject"] for g in items[:3]]})
     return out
 
 
