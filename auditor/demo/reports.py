@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from auditor.cli.context import Context
+from auditor.context import Context
 from auditor.obligations.evaluate import evaluate_obligations
 from auditor.obligations.model import Result
 from auditor.records.load import load_records

@@ -15,7 +15,7 @@ import yaml
 
 from auditor.advisories.importer import import_file
 from auditor.budget.check import BUDGET
-from auditor.cli.context import Context
+from auditor.context import Context
 from auditor.demo.dossier import DemoDossier, run_demo_dossier
 from auditor.demo.lab import DemoLab, Served
 from auditor.demo.reports import DemoReports, run_demo_reports

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from auditor.budget.check import BUDGET, BudgetVerdict, check_budget, load_budget
-from auditor.cli.context import Context
+from auditor.context import Context
 from auditor.levels.propose import LevelRules
 from auditor.levels.regimes import load_calendar, load_regimes
 from auditor.obligations.budget import budget_results

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from auditor import __version__
 from auditor.catalogue.loading import load_model
-from auditor.cli.context import Context
+from auditor.context import Context
 from auditor.dossier.workflow import deadlines
 from auditor.i18n import _, get_language, pick
 from auditor.inventory.model import Inventory, System

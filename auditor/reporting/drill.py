@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor import __version__
-from auditor.cli.context import Context
+from auditor.context import Context
 from auditor.i18n import _, get_language, pick
 from auditor.inventory.model import Inventory
 from auditor.problems import UserError

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from auditor.cli.context import Context
+from auditor.context import Context
 from auditor.i18n import get_language
 from auditor.ledger.chain import append, canonical, sha256_hex
 from auditor.reporting.render import render_html

@@ -1,0 +1,44 @@
+"""Open the workspace, validate its inventory and bring the store in line: what most commands start with."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor.i18n import _
+from auditor.inventory.load import LoadedInventory, load_inventory
+from auditor.problems import InputError, Problem, display_path
+from auditor.store.db import Store, open_store
+from auditor.store.sync import sync_inventory
+from auditor.workspace import Workspace, find_workspace
+
+
+@dataclass
+class Context:
+    ws: Workspace
+    store: Store
+    loaded: LoadedInventory
+
+    def check_systems(self, ids: list[str] | None) -> set[str] | None:
+        if not ids:
+            return None
+        known = {s.id for s in self.loaded.inventory.systems}
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise InputError([Problem(display_path(self.ws.inventory_path), 1, 1, "systems",
+                                      _("unknown system {ref!r}").format(ref=u)) for u in unknown])
+        return set(ids)
+
+
+@contextmanager
+def workspace_context(workspace: Path | None) -> Iterator[Context]:
+    ws = find_workspace(workspace)
+    loaded = load_inventory(ws.inventory_path)
+    store = open_store(ws.root)
+    try:
+        sync_inventory(store, loaded)
+        yield Context(ws, store, loaded)
+    finally:
+        store.close()
