@@ -229,3 +229,36 @@ def test_duplicate_id_across_records_yaml_and_records_d(cli: Callable[..., Resul
         " licensed_assessor: true}\n", encoding="utf-8")
     r = cli("records", "list", "--lang", "en", "--workspace", ws)
     assert r.exit_code == 2 and "more.yaml:2:" in r.stderr and "duplicate inspection id 'k5'" in r.stderr, r.stderr
+
+
+def test_records_add_drill_from_its_own_file(cli: Callable[..., Result], tmp_path: Path) -> None:
+    ws = make_ws(tmp_path)
+    drill = tmp_path / "drill.yaml"
+    drill.write_text(textwrap.dedent("""\
+        id: dt-2026
+        date: 2026-10-15
+        kind: live_fire
+        title: Diễn tập thực chiến
+        scenario: Mã hoá dữ liệu
+        systems: [l5]
+        timeline:
+          - {at: "2026-10-15T08:00", event: attack_started}
+          - {at: "2026-10-15T07:59", event: detected}
+        """), encoding="utf-8")
+    r = cli("records", "add", "drill", drill, "--lang", "en", "--workspace", ws)
+    assert r.exit_code == 2 and "drill.yaml:9:" in r.stderr and "earlier than 'attack_started'" in r.stderr, r.stderr
+    assert not (ws / "records.d").exists()
+    drill.write_text(drill.read_text(encoding="utf-8").replace("07:59", "09:47"), encoding="utf-8")
+    r = cli("records", "add", "drill", drill, "--workspace", ws)
+    assert r.exit_code == 0, r.stderr
+    assert verdict(status(cli, ws, "2026-11-01"), "drill.live_fire_yearly", "2026") == "pass"
+    r = ok_json(cli("report", "drill", "dt-2026", "--json", "--on", "2026-11-01", "--workspace", ws))
+    assert r["times"]["to_detect"] == 107
+    # the same id again is refused
+    r = cli("records", "add", "drill", drill, "--lang", "en", "--workspace", ws)
+    assert r.exit_code == 2 and "drill.yaml:1:" in r.stderr and "duplicate drill id 'dt-2026'" in r.stderr
+
+
+def ok_json(r: Result) -> dict[str, object]:
+    assert r.exit_code == 0, r.stderr
+    return json.loads(r.stdout)  # type: ignore[no-any-return]

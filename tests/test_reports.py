@@ -167,3 +167,25 @@ def test_bad_report_requests_write_nothing(cli: Callable[..., Result], report_ws
     assert not (report_ws / "reports-out").exists()
     r = ok(cli("verify", "--json", "--workspace", report_ws))
     assert not [e for e in json.loads(r.stdout)["breaks"]]
+
+
+def test_reports_and_verify_on_both_stores(cli: Callable[..., Result], tmp_path: Path, database_url: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.dossier_helpers import PASSPHRASE, make_flow_workspace, make_keys
+
+    monkeypatch.setenv("AUDITOR_DATABASE_URL", database_url)
+    monkeypatch.setenv("AUDITOR_KEY_PASSPHRASE", PASSPHRASE)
+    ws = make_flow_workspace(tmp_path)
+    shutil.copy(REPO / "records.yaml", ws / "records.yaml")
+    make_keys(cli, ws)
+    approve_l3(cli, ws)
+    first = report(cli, ws, "annual", "--year", "2025")
+    doc = report(cli, ws, "annual", "--year", "2026")
+    kpis = {k["id"]: k for k in doc["kpis"]}  # type: ignore[union-attr]
+    assert kpis["approved_share"]["part"] == 1 and kpis["approved_share"]["previous"] == "0.0"
+    drill = report(cli, ws, "drill", "dt-2026-thuc-chien")
+    for published in (first, doc, drill):
+        pdf = next(Path(str(f)) for f in published["files"] if str(f).endswith(".pdf"))  # type: ignore[union-attr]
+        r = cli("verify", pdf, "--json", "--workspace", ws)
+        assert r.exit_code == 0, r.stdout
+        assert json.loads(r.stdout)["file"]["matches"][0]["snapshot_sha256"] == published["snapshot_sha256"]
