@@ -189,3 +189,12 @@ def test_reports_and_verify_on_both_stores(cli: Callable[..., Result], tmp_path:
         r = cli("verify", pdf, "--json", "--workspace", ws)
         assert r.exit_code == 0, r.stdout
         assert json.loads(r.stdout)["file"]["matches"][0]["snapshot_sha256"] == published["snapshot_sha256"]
+
+
+def test_out_that_is_not_a_folder_is_a_usage_error(cli: Callable[..., Result], report_ws: Path) -> None:
+    (report_ws / "taken").write_text("a file", encoding="utf-8")
+    before = json.loads(ok(cli("verify", "--json", "--workspace", report_ws)).stdout)["entries"]
+    r = cli("report", "drill", "dt-2026-thuc-chien", "--out", report_ws / "taken", "--lang", "en", "--workspace",
+            report_ws)
+    assert r.exit_code == 2 and "cannot write reports here" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert json.loads(ok(cli("verify", "--json", "--workspace", report_ws)).stdout)["entries"] == before  # no entry

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from auditor.context import Context
 from auditor.i18n import get_language
 from auditor.ledger.chain import append, canonical, sha256_hex
-from auditor.reporting.render import render_html
+from auditor.reporting.render import output_dir, render_html
 from auditor.store.tables import LedgerRow, ReportRow
 
 
@@ -45,7 +45,7 @@ def publish(ctx: Context, snapshot: dict[str, Any], template: str, context: dict
     from weasyprint import HTML
 
     digest = sha256_hex(canonical(snapshot))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    output_dir(out_dir)
     html = render_html(ctx.ws, template, {**context, "r": snapshot, "snapshot_sha256": digest})
     written: list[Path] = []
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".report-") as tmp:

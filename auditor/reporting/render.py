@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from auditor.i18n import _, get_language, pick
 from auditor.labels import label
+from auditor.problems import InputError, Problem, display_path
 from auditor.workspace import Workspace
 
 
@@ -52,10 +53,23 @@ def render_html(ws: Workspace, template: str, context: dict[str, Any]) -> str:
     return environment(ws).get_template(template).render(**context)
 
 
+def output_dir(out_dir: Path) -> Path:
+    """The folder reports go to, made if missing; a path that cannot be one is a usage error (exit 2)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".auditor-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError([Problem(display_path(out_dir), 1, 1, "--out", _("cannot write reports here: {error}")
+                                  .format(error=exc.strerror or exc))]) from None
+    return out_dir
+
+
 def write_html_pdf(ws: Workspace, template: str, context: dict[str, Any], out_dir: Path, stem: str) -> list[Path]:
     from weasyprint import HTML
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    output_dir(out_dir)
     html = render_html(ws, template, context)
     html_path = out_dir / f"{stem}.html"
     html_path.write_text(html, encoding="utf-8")
