@@ -13,14 +13,13 @@ from auditor.findings.lifecycle import as_utc
 from auditor.inventory.model import Inventory
 from auditor.levels.current import current_levels
 from auditor.obligations.records import Standing
+from auditor.records.model import VN_TIME
 from auditor.store.tables import DossierRow, FindingRow, RiskAcceptanceRow
-
-VN = dt.timezone(dt.timedelta(hours=7))
 
 
 def end_of_day(day: dt.date) -> dt.datetime:
     """The end of a day in Vietnam time, as UTC."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), VN).astimezone(dt.UTC)
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), VN_TIME).astimezone(dt.UTC)
 
 
 def open_findings_on(session: Session, day: dt.date) -> dict[str, Counter[str]]:

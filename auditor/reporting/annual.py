@@ -20,6 +20,7 @@ from auditor import __version__
 from auditor.catalogue.loading import load_model
 from auditor.context import Context
 from auditor.dossier.workflow import deadlines
+from auditor.findings.lifecycle import as_utc
 from auditor.i18n import _, get_language, pick
 from auditor.inventory.model import Inventory, System
 from auditor.labels import label
@@ -29,9 +30,9 @@ from auditor.obligations.evaluate import Evaluation, evaluate_obligations
 from auditor.obligations.levels import IN_SERVICE
 from auditor.obligations.model import Result
 from auditor.obligations.records import SEVERITIES
-from auditor.obligations.standing import end_of_day, open_findings_on
+from auditor.obligations.standing import end_of_day
 from auditor.problems import UserError
-from auditor.records.model import Drill
+from auditor.records.model import VN_TIME, Drill
 from auditor.reporting.drill import response_times
 from auditor.reporting.publish import Published, csv_text, publish
 from auditor.store.tables import DossierRow, FindingRow, ReportRow
@@ -105,7 +106,7 @@ def build_annual(ctx: Context, year: int, today: dt.date) -> dict[str, Any]:
     for r in ev.results:
         by_rule[r.rule][r.subject] = r
     rows = _system_rows(inv, systems, ev, proposals, by_rule, profiles, as_of)
-    monthly, open_now = _findings(ctx, start, end, as_of)
+    monthly, open_now = _findings_by_month(ctx, start, as_of), ev.standing.open_findings
     budget = [v.as_json() for v in ev.budget if start <= v.plan.approved_on <= end]
     drills = [_drill_summary(d) for d in ev.records.drills if start <= d.date <= as_of]
     inspections = [i.model_dump(mode="json") for i in ev.records.inspections if start <= i.date <= as_of]
@@ -227,10 +228,8 @@ def _kpis(spec: AnnualSpec, ev: Evaluation, by_rule: dict[str, dict[str, Result]
     return out
 
 
-def _findings(ctx: Context, start: dt.date, end: dt.date, as_of: dt.date) -> tuple[dict[str, dict[str, int]],
-                                                                                 dict[str, Counter[str]]]:
-    """Findings first seen in each month of the period, by severity; and those open at the end (from the
-    evaluation's standing, which leaves out accepted risks)."""
+def _findings_by_month(ctx: Context, start: dt.date, as_of: dt.date) -> dict[str, dict[str, int]]:
+    """Findings first seen in each month of the period (Vietnam time), by severity."""
     table = FindingRow.__table__  # type: ignore[attr-defined]
     lo = end_of_day(start - dt.timedelta(days=1))
     hi = end_of_day(as_of)
@@ -242,14 +241,10 @@ def _findings(ctx: Context, start: dt.date, end: dt.date, as_of: dt.date) -> tup
     with ctx.store.session() as s:
         query = sa_select(table.c.first_seen, table.c.severity).where(table.c.first_seen >= lo, table.c.first_seen < hi)
         for first_seen, severity in s.execute(query):
-            local = (first_seen if first_seen.tzinfo else first_seen.replace(tzinfo=dt.UTC)).astimezone(
-                dt.timezone(dt.timedelta(hours=7)))
-            bucket = months.get(local.strftime("%Y-%m"))
+            bucket = months.get(as_utc(first_seen).astimezone(VN_TIME).strftime("%Y-%m"))
             if bucket is not None and severity in bucket:
                 bucket[severity] += 1
-    with ctx.store.session() as s:
-        open_now = open_findings_on(s, as_of)
-    return months, open_now
+    return months
 
 
 def _drill_summary(d: Drill) -> dict[str, Any]:
