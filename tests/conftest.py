@@ -98,8 +98,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     url = os.environ.get(PG_ENV)
     if not url:
-        if os.environ.get("CI"):
-            pytest.fail(f"{PG_ENV} is not set in CI: the PostgreSQL tests must run there")
+        if os.environ.get("CI") or os.environ.get("AUDITOR_REQUIRE_POSTGRES"):
+            pytest.fail(f"{PG_ENV} is not set under './dev test' or CI: the PostgreSQL tests must run there")
         pytest.skip(f"no PostgreSQL server ({PG_ENV} unset); './dev test' starts one")
     _reset_postgres(url)
     yield url
