@@ -13,6 +13,7 @@ from rich.table import Table
 from auditor.catalogue.checks import load_catalogue
 from auditor.cli.common import LangOpt, err, handle_errors, out
 from auditor.cli.findings_view import findings_table
+from auditor.cli.report_cmd import print_published
 from auditor.demo.dossier import DemoDossier
 from auditor.demo.reports import DemoReports
 from auditor.demo.run import demo as run_demo
@@ -41,12 +42,8 @@ def _print_dossier(dd: DemoDossier, workspace: Path) -> None:
 
 def _print_reports(reports: DemoReports, workspace: Path) -> None:
     for published in (reports.annual, reports.drill):
-        if published is None:
-            continue
-        for f in published.files:
-            out.print(_("Written: {file}").format(file=display_path(f)))
-        out.print(_("Recorded in ledger entry #{seq}; snapshot SHA-256 {digest}.").format(
-            seq=published.ledger_seq, digest=published.snapshot_sha256))
+        if published is not None:
+            print_published(published)
     pdf = next(f for f in reports.annual.files if f.suffix == ".pdf")
     out.print(_("Annual report {year}: open {file}").format(year=reports.year, file=display_path(pdf)))
     fails = sum(1 for r in reports.obligations if r.verdict == "fail")

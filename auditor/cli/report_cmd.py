@@ -32,15 +32,20 @@ OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder for the files
                                                             "workspace).")]
 
 
-def _report(published: Published, as_json: bool, extra: dict[str, Any]) -> None:
-    if as_json:
-        print_json({**extra, "report": published.report_id, "ledger_entry": published.ledger_seq,
-                    "snapshot_sha256": published.snapshot_sha256, "files": [str(f) for f in published.files]})
-        return
+def print_published(published: Published) -> None:
+    """The files written and the ledger entry that records them."""
     for f in published.files:
         out.print(_("Written: {file}").format(file=display_path(f)))
     out.print(_("Recorded in ledger entry #{seq}; snapshot SHA-256 {digest}.").format(seq=published.ledger_seq,
                                                                                     digest=published.snapshot_sha256))
+
+
+def _report(published: Published, as_json: bool, extra: dict[str, Any]) -> None:
+    if as_json:
+        print_json({**extra, "report": published.report_id, "ledger_entry": published.ledger_seq,
+                    "snapshot_sha256": published.snapshot_sha256, "files": [str(f) for f in published.files]})
+    else:
+        print_published(published)
 
 
 @app.command("annual")

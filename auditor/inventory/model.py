@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from auditor.i18n import pick
 from auditor.inventory.types import Address, Email, HostName, Id, Phone
 
 Lifecycle = Literal["planned", "building", "operating", "upgrading", "retired"]
@@ -211,6 +212,11 @@ class Inventory(Strict):
 
     def organisation(self, org_id: str) -> Organisation | None:
         return next((o for o in self.organisations if o.id == org_id), None)
+
+    def organisation_name(self, org_id: str | None) -> str | None:
+        """An organisation's name in the current language (its id if undeclared; None if none is named)."""
+        org = self.organisation(org_id) if org_id else None
+        return pick(org.name, org.name_en) if org else org_id
 
     def system(self, system_id: str) -> System | None:
         return next((s for s in self.systems if s.id == system_id), None)

@@ -35,11 +35,6 @@ class Standing:
     open_findings: dict[str, Counter[str]]  # system → severity → open (not accepted) findings on the day
 
 
-def _last(inspections: list[Inspection], today: dt.date) -> Inspection | None:
-    done = [i for i in inspections if i.date <= today]
-    return max(done, key=lambda i: (i.date, i.id)) if done else None
-
-
 def _periodic(rule: str, subject: str, last: Inspection | None, baseline: dt.date | None, months: int,
               today: dt.date, detail: dict[str, object]) -> Result:
     if last is not None:
@@ -83,8 +78,7 @@ def evaluate_records(inv: Inventory, records: Records, standing: Standing, regim
 def _system_inspections(s: System, records: Records, standing: Standing, months_by_level: dict[str, int],
                         licensed_from: int, regime: str, today: dt.date) -> list[Result]:
     level = standing.levels.get(s.id)
-    mine = [i for i in records.inspections if i.system == s.id]
-    last = _last(mine, today)
+    last = records.last_inspection(today, system=s.id)
     if level is None:
         return [Result("inspection.system_periodic", s.id, "not_applicable", _("the level is not determined yet")),
                 Result("inspection.licensed_assessor", s.id, "not_applicable", _("the level is not determined yet"))]
@@ -124,7 +118,7 @@ def _organisation_inspections(inv: Inventory, in_service: list[System], records:
                               _("no organisation-wide period is set ({regime})").format(regime=regime)))
             continue
         lives = [s.go_live for s in owned if s.go_live is not None]
-        last = _last([i for i in records.inspections if i.organisation == org.id], today)
+        last = records.last_inspection(today, organisation=org.id)
         out.append(_periodic("inspection.organisation_periodic", org.id, last, min(lives) if lives else None, months,
                              today, {"months": months, "regime": regime, "systems": len(owned)}))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,13 @@ class Records:
 
     def drill(self, drill_id: str) -> Drill | None:
         return next((d for d in self.drills if d.id == drill_id), None)
+
+    def last_inspection(self, on: dt.date, *, system: str | None = None,
+                        organisation: str | None = None) -> Inspection | None:
+        """The latest inspection of a system (or of an organisation as a whole) on or before ``on``."""
+        done = [i for i in self.inspections if i.date <= on and (
+            (system is not None and i.system == system) or (organisation is not None and i.organisation == organisation))]
+        return max(done, key=lambda i: (i.date, i.id)) if done else None
 
     def response_plan(self, system_id: str) -> ResponsePlan | None:
         return next((p for p in self.response_plans if p.system == system_id), None)

@@ -84,11 +84,6 @@ def _share(part: int, whole: int) -> str | None:
     return None if whole == 0 else str((Decimal(part) * 100 / whole).quantize(Decimal("0.1")))
 
 
-def _org_name(inv: Inventory, org_id: str | None) -> str:
-    org = inv.organisation(org_id) if org_id else None
-    return pick(org.name, org.name_en) if org else (org_id or "—")
-
-
 def build_annual(ctx: Context, year: int, today: dt.date) -> dict[str, Any]:
     profiles = ctx.ws.content("profiles")
     spec = load_annual_spec(profiles)
@@ -157,13 +152,12 @@ def _system_rows(inv: Inventory, systems: list[System], ev: Evaluation, proposal
             due = [dl.due for dl in deadlines(d, regimes.get(d.regime), calendar) if dl.done is None]
             expected = max(due).isoformat() if due else None
         dep = ev.records.deployment(s.id)
-        last = max((i for i in ev.records.inspections if i.system == s.id and i.date <= as_of),
-                   key=lambda i: (i.date, i.id), default=None)
+        last = ev.records.last_inspection(as_of, system=s.id)
         periodic = by_rule["inspection.system_periodic"].get(s.id)
         counts = ev.standing.open_findings.get(s.id, Counter())
         rows.append({
-            "no": n, "id": s.id, "name": pick(s.name, s.name_en), "owner": _org_name(inv, s.owner),
-            "operator": _org_name(inv, s.operator), "lifecycle": s.lifecycle,
+            "no": n, "id": s.id, "name": pick(s.name, s.name_en), "owner": inv.organisation_name(s.owner),
+            "operator": inv.organisation_name(s.operator), "lifecycle": s.lifecycle,
             "go_live": s.go_live.isoformat() if s.go_live else None,
             "proposed_level": proposals[s.id].level,
             "dossier_state": d.state if d is not None else None,
@@ -256,12 +250,12 @@ def _owner_of(inv: Inventory, ev: Evaluation, r: Result) -> str:
     subject = r.subject.split(" ")[0]
     system = inv.system(subject)
     if system is not None:
-        return _org_name(inv, system.owner)
+        return inv.organisation_name(system.owner)
     if inv.organisation(subject) is not None:
-        return _org_name(inv, subject)
+        return inv.organisation_name(subject)
     plan = next((v.plan for v in ev.budget if v.plan.id == subject), None)
     if plan is not None:
-        return _org_name(inv, plan.owner)
+        return inv.organisation_name(plan.owner)
     unit = next((o for o in inv.organisations if "security_unit" in o.roles), None)
     return pick(unit.name, unit.name_en) if unit else "—"
 
@@ -294,8 +288,8 @@ def _gaps_by_owner(gaps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _follow_up(inv: Inventory, ev: Evaluation, as_of: dt.date) -> list[dict[str, Any]]:
-    return [{"drill": d.id, "action": f.action, "owner": _org_name(inv, f.owner), "deadline": f.deadline.isoformat(),
-             "done": f.done, "overdue": not f.done and f.deadline < as_of}
+    return [{"drill": d.id, "action": f.action, "owner": inv.organisation_name(f.owner),
+             "deadline": f.deadline.isoformat(), "done": f.done, "overdue": not f.done and f.deadline < as_of}
             for d in ev.records.drills if d.date <= as_of for f in d.follow_up]
 
 

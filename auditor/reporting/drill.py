@@ -35,10 +35,6 @@ def build_drill(inv: Inventory, records: Records, drill_id: str, today: dt.date)
         known = ", ".join(x.id for x in records.drills) or "—"
         raise UserError(_("no drill {id!r} in the records; known: {known}").format(id=drill_id, known=known))
 
-    def org(org_id: str | None) -> str | None:
-        o = inv.organisation(org_id) if org_id else None
-        return pick(o.name, o.name_en) if o else org_id
-
     systems = []
     for sid in d.systems:
         s = inv.system(sid)
@@ -47,15 +43,16 @@ def build_drill(inv: Inventory, records: Records, drill_id: str, today: dt.date)
         "kind": "drill", "format": "auditor-drill-report/1", "lang": get_language(), "auditor_version": __version__,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "province": inv.meta.province,
         "drill": {"id": d.id, "date": d.date.isoformat(), "kind": d.kind, "title": d.title, "scenario": d.scenario,
-                  "objectives": list(d.objectives), "scope": d.scope, "organiser": org(d.organiser)},
+                  "objectives": list(d.objectives), "scope": d.scope, "organiser": inv.organisation_name(d.organiser)},
         "systems": systems,
-        "team": [{"name": p.name, "organisation": org(p.organisation), "role": p.role} for p in d.participants],
+        "team": [{"name": p.name, "organisation": inv.organisation_name(p.organisation), "role": p.role}
+                 for p in d.participants],
         "timeline": [{"at": e.at.astimezone(VN_TIME).isoformat(timespec="minutes"), "event": e.event,
                       "description": e.description} for e in d.timeline],
         "times": response_times(d),
         "findings": list(d.findings), "lessons": list(d.lessons),
-        "follow_up": [{"action": f.action, "owner": org(f.owner), "deadline": f.deadline.isoformat(), "done": f.done,
-                       "overdue": not f.done and f.deadline < today} for f in d.follow_up],
+        "follow_up": [{"action": f.action, "owner": inv.organisation_name(f.owner), "deadline": f.deadline.isoformat(),
+                       "done": f.done, "overdue": not f.done and f.deadline < today} for f in d.follow_up],
     }
 
 
