@@ -15,6 +15,7 @@ from sqlalchemy import func as sa_func
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from auditor import clock
 from auditor.catalogue.checks import Catalogue, load_catalogue
 from auditor.catalogue.patch_policy import load_patch_policy
 from auditor.catalogue.ports_policy import load_port_policies
@@ -32,7 +33,7 @@ from auditor.probes.nmap_ports import PortObservation, scan_host
 from auditor.probes.packages import CollectionError, PackageInventory, collect_file, collect_local, collect_ssh
 from auditor.probes.tls_sslyze import probe_all
 from auditor.store.db import Store
-from auditor.store.tables import AdvisoryRow, FindingRow, PortObservationRow, ScanRunRow, utcnow
+from auditor.store.tables import AdvisoryRow, FindingRow, PortObservationRow, ScanRunRow
 from auditor.workspace import Workspace
 
 FAMILIES = ("tls", "ports", "patch")
@@ -70,7 +71,7 @@ def _fail_run(store: Store, run_id: int, error: str) -> None:
     with store.session() as s:
         run = s.get(ScanRunRow, run_id)
         if run is not None:
-            run.status, run.finished_at, run.errors = "failed", utcnow(), [{"error": error}]
+            run.status, run.finished_at, run.errors = "failed", clock.now(), [{"error": error}]
             s.add(run)
 
 
@@ -83,7 +84,7 @@ def _finish(store: Store, report: ScanReport, now: dt.datetime, errors: list[dic
         report.applied = apply_outcomes(s, report.run_id, report.outcomes, now)
         run = s.get(ScanRunRow, report.run_id)
         assert run is not None
-        run.status, run.finished_at = "completed", utcnow()
+        run.status, run.finished_at = "completed", clock.now()
         run.failed = sum(1 for o in report.outcomes if o.verdict == "fail")
         run.indeterminate = sum(1 for o in report.outcomes if o.verdict == "indeterminate")
         run.errors = errors
@@ -102,7 +103,7 @@ def scan_tls(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue, 
     run_id = _start_run(store, "tls", len(targets))
     report = ScanReport("tls", run_id, len(targets))
     errors: list[dict[str, str]] = []
-    now = utcnow()
+    now = clock.now()
     try:
         for obs in probe_all(targets, policies.probe):
             policy = policies.for_level(levels.get(obs.target.system_id))
@@ -135,7 +136,7 @@ def scan_ports(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue
     started = time.monotonic()
     run_id = _start_run(store, "ports", len(targets))
     report = ScanReport("ports", run_id, len(targets))
-    now = utcnow()
+    now = clock.now()
     errors: list[dict[str, str]] = []
     seen: list[PortObservation] = []
     with store.session() as s:
@@ -197,7 +198,7 @@ def scan_patch(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue
     run_id = _start_run(store, "patch", len(hosts))
     report = ScanReport("patch", run_id, len(hosts))
     errors: list[dict[str, str]] = []
-    today = dt.date.today()
+    today = clock.today()
     local: PackageInventory | None = None
     try:
         for system, host in hosts:
@@ -231,7 +232,7 @@ def scan_patch(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue
     except BaseException as exc:
         _fail_run(store, run_id, f"{type(exc).__name__}: {exc}")
         raise
-    _finish(store, report, utcnow(), errors)
+    _finish(store, report, clock.now(), errors)
     report.seconds = time.monotonic() - started
     return report
 
@@ -252,7 +253,7 @@ def run_scan(ws: Workspace, store: Store, inv: Inventory, families: set[str], sy
     reports = []
     if levels is None:
         with store.session() as s:
-            levels = current_levels(s, inv, ws.content("profiles"), dt.date.today())
+            levels = current_levels(s, inv, ws.content("profiles"), clock.today())
     if "tls" in families:
         reports.append(scan_tls(ws, store, inv, catalogue, systems, levels, progress))
     if "ports" in families:

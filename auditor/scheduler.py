@@ -22,6 +22,7 @@ from typing import IO
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
 
+from auditor import clock
 from auditor.catalogue.loading import load_model
 from auditor.i18n import _
 from auditor.inventory.model import Inventory
@@ -29,7 +30,7 @@ from auditor.levels.current import current_levels
 from auditor.problems import UserError
 from auditor.scan import FAMILIES, run_scan
 from auditor.store.db import Store
-from auditor.store.tables import ScanRunRow, ScheduleStateRow, utcnow
+from auditor.store.tables import ScanRunRow, ScheduleStateRow
 from auditor.workspace import Workspace, content_file
 
 Family = str
@@ -96,10 +97,6 @@ class Job:
         return nd is None or now >= nd or self.last_status not in ("completed",)
 
 
-def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
-
-
 def jobs(session: Session, inv: Inventory, spec: ScheduleSpec, levels: dict[str, int | None]) -> list[Job]:
     state = {(r.family, r.system_id): r for r in session.exec(select(ScheduleStateRow))}
     out = []
@@ -109,7 +106,7 @@ def jobs(session: Session, inv: Inventory, spec: ScheduleSpec, levels: dict[str,
         for family in FAMILIES:
             row = state.get((family, s.id))
             out.append(Job(family, s.id, spec.interval(levels.get(s.id), family),
-                           as_utc(row.last_started) if row else None, row.last_status if row else None))
+                           row.last_started if row else None, row.last_status if row else None))
     return out
 
 
@@ -117,7 +114,7 @@ def mark_interrupted(session: Session) -> int:
     """Runs left 'running' by a process that is gone (the caller holds the scan lock)."""
     count = 0
     for run in session.exec(select(ScanRunRow).where(ScanRunRow.status == "running")):
-        run.status, run.finished_at = "interrupted", utcnow()
+        run.status, run.finished_at = "interrupted", clock.now()
         session.add(run)
         count += 1
     return count
@@ -139,7 +136,7 @@ class Scheduler:
             return [j for j in jobs(s, self.inv, self.spec, levels) if j.due(now)]
 
     def run_job(self, job: Job) -> str:
-        started = utcnow()
+        started = clock.now()
         with self.store.session() as s:
             row = s.get(ScheduleStateRow, (job.family, job.system)) or ScheduleStateRow(family=job.family,
                                                                                       system_id=job.system)
@@ -157,7 +154,7 @@ class Scheduler:
         with self.store.session() as s:
             row = s.get(ScheduleStateRow, (job.family, job.system))
             assert row is not None
-            row.last_finished, row.last_status, row.last_run_id = utcnow(), status, run_id
+            row.last_finished, row.last_status, row.last_run_id = clock.now(), status, run_id
             if status == "skipped":
                 row.last_started = None  # try again at the next tick
             s.add(row)
@@ -166,7 +163,7 @@ class Scheduler:
 
     def tick(self) -> int:
         done = 0
-        for job in self.due(utcnow()):
+        for job in self.due(clock.now()):
             if self.stopping:
                 break
             self.run_job(job)

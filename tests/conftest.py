@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -15,12 +16,62 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from auditor import clock
 from auditor.cli import app
 from auditor.i18n import set_language
 
 REPO = Path(__file__).resolve().parent.parent
 AUDITOR_BIN = Path(sys.executable).parent / "auditor"
 PG_ENV = "AUDITOR_TEST_POSTGRES_URL"
+
+# The clock every test runs at (Vietnam time): the day the fixtures were written. No test reads the real date.
+FIXTURES_WRITTEN = "2026-11-26"
+# The report and status tests run at each of these: the fixtures' day, after the reporting period closed, and a
+# year later. Their verdicts for a given day (--on) must not change with the day the command runs.
+CLOCK_DATES = (FIXTURES_WRITTEN, "2026-12-20", "2027-12-01")
+at_every_clock_date = pytest.mark.parametrize("clock_date", CLOCK_DATES, indirect=True)
+
+
+def _instant(day: str) -> str:
+    return f"{day}T10:00:00+07:00"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _frozen_clock() -> Iterator[None]:
+    """Freeze the auditor's clock (auditor.clock) for the whole run, module-wide fixtures included."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(clock.FREEZE_ENV, _instant(FIXTURES_WRITTEN))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def clock_date(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> dt.date:
+    """The day this test runs on, at 10:00 in Vietnam, for this process and the ones it starts."""
+    day = getattr(request, "param", FIXTURES_WRITTEN)
+    monkeypatch.setenv(clock.FREEZE_ENV, _instant(day))
+    return dt.date.fromisoformat(day)
+
+
+class FrozenClock:
+    """Moves the frozen clock of this test (and of the processes it starts from then on)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._mp = monkeypatch
+
+    def now(self) -> dt.datetime:
+        return clock.now()
+
+    def set(self, instant: dt.datetime) -> None:
+        self._mp.setenv(clock.FREEZE_ENV, clock.as_utc(instant).isoformat())
+
+    def advance(self, delta: dt.timedelta) -> dt.datetime:
+        self.set(clock.now() + delta)
+        return clock.now()
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch, clock_date: dt.date) -> FrozenClock:
+    return FrozenClock(monkeypatch)
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +104,7 @@ def cli() -> Callable[..., Result]:
 def run_auditor(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
                 binary: Path = AUDITOR_BIN, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run the installed ``auditor`` program as a separate process."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITOR_")}
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITOR_") or k == clock.FREEZE_ENV}
     full_env.update(env or {})
     return subprocess.run([str(binary), *map(str, args)], cwd=cwd, env=full_env, capture_output=True, text=True,
                           timeout=timeout, check=False)

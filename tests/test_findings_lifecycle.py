@@ -6,16 +6,16 @@ import datetime as dt
 import json
 import shutil
 import textwrap
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from auditor import clock
 from auditor.labs.servers import TlsListener, server_context
 from auditor.labs.tls_zoo import HSTS_2Y, Zoo, ZooServer
-from tests.conftest import Result
+from tests.conftest import FrozenClock, Result
 
 
 @pytest.fixture
@@ -75,7 +75,8 @@ def replace_server(zoo: Zoo, old: ZooServer, hsts: str | None) -> ZooServer:
     return new
 
 
-def test_open_seen_again_fixed_resolved(cli: Callable[..., Result], zoo: Zoo, tmp_path: Path) -> None:
+def test_open_seen_again_fixed_resolved(cli: Callable[..., Result], zoo: Zoo, tmp_path: Path,
+                                        frozen: FrozenClock) -> None:
     server = zoo.tls("web", {"tls.hsts.missing"}, hsts=None)
     ws = workspace_for(tmp_path, zoo, server)
 
@@ -92,7 +93,7 @@ def test_open_seen_again_fixed_resolved(cli: Callable[..., Result], zoo: Zoo, tm
     assert r.exit_code == 1
     assert [f["check"] for f in json.loads(r.stdout)["findings"]] == ["tls.hsts.missing"]
 
-    time.sleep(1.1)
+    frozen.advance(dt.timedelta(hours=6))
     code, found = scan(cli, ws)
     again = found["tls.hsts.missing"]
     assert code == 1 and again["id"] == first["id"] and again["first_seen"] == first["first_seen"]
@@ -125,7 +126,7 @@ def test_accepted_then_expired(cli: Callable[..., Result], zoo: Zoo, tmp_path: P
     ws = workspace_for(tmp_path, zoo, server)
     _, found = scan(cli, ws)
     fid = found["tls.hsts.missing"]["id"]
-    until = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    until = (clock.today() + dt.timedelta(days=30)).isoformat()
     r = cli("findings", "accept", str(fid), "--justification", "Cổng nội bộ, chờ nâng cấp proxy", "--until", until,
             "--by", "Trần Thị B, Giám đốc Sở", "--workspace", ws)
     assert r.exit_code == 0, r.stderr
@@ -141,7 +142,7 @@ def test_accepted_then_expired(cli: Callable[..., Result], zoo: Zoo, tmp_path: P
     engine = sa.create_engine(f"sqlite:///{ws / '.auditor' / 'auditor.sqlite'}")
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE risk_acceptance SET expires_on = :d"),
-                     {"d": (dt.date.today() - dt.timedelta(days=1)).isoformat()})
+                     {"d": (clock.today() - dt.timedelta(days=1)).isoformat()})
     engine.dispose()
     code, listed = all_findings(cli, ws)
     assert code == 1

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from auditor import clock
 from tests.conftest import Result
 
 VALID = """\
@@ -135,7 +136,7 @@ def test_every_problem_is_reported_in_one_run_in_english(cli: Callable[..., Resu
 
 
 def test_future_go_live_and_retirement_order(cli: Callable[..., Result], make_workspace: Callable[[str], Path]) -> None:
-    future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    future = (clock.today() + dt.timedelta(days=30)).isoformat()
     text = VALID.replace("go_live: 2020-01-15", f"go_live: {future}")
     r, found = check(cli, make_workspace(text, "a"), "--lang", "en")
     assert r.exit_code == 2 and "in the future" in found[0]["msg"]

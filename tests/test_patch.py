@@ -3,7 +3,6 @@ answers; Debian version ordering; end of life; stale advisory data."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import textwrap
 from collections.abc import Callable, Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 from debian.debian_support import Version
 
+from auditor import clock
 from auditor.labs.sshd import Sshd
 from auditor.probes.packages import collect_local, parse_dpkg_status
 from tests.conftest import Result
@@ -121,7 +121,7 @@ def imports(cli: Callable[..., Result], ws: Path, tmp_path: Path, date: str | No
 
 @pytest.fixture
 def today() -> str:
-    return dt.date.today().isoformat()
+    return clock.today().isoformat()
 
 
 def test_known_answers_from_a_dpkg_status_file(cli: Callable[..., Result], tmp_path: Path, today: str) -> None:

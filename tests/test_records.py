@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from auditor import clock
 from auditor.labs.servers import Listener
 from tests.conftest import Result
 from tests.test_ports import ADDRESS
@@ -146,7 +147,7 @@ def test_open_findings_by_severity_from_a_real_scan(cli: Callable[..., Result], 
         assert r.exit_code == 1, r.stderr
         finding = json.loads(r.stdout)["findings"][0]
         assert (finding["check"], finding["severity"]) == ("ports.unexpected_open", "high")
-        today = __import__("datetime").date.today().isoformat()
+        today = clock.today().isoformat()
         results = status(cli, ws, today)
         assert verdict(results, "findings.open_by_severity", "web") == "fail"
         assert results[("findings.open_by_severity", "web")]["detail"]["high"] == 1  # type: ignore[index]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from auditor import clock
 from auditor.labs.servers import Listener
 from auditor.ledger.chain import canonical
 from auditor.yamlsafe import load_yaml
@@ -112,7 +113,7 @@ def test_open_findings_from_a_real_scan_in_the_report(cli: Callable[..., Result]
         assert cli("scan", "--check", "ports", "--workspace", ws).exit_code == 1
     finally:
         extra.stop()
-    today = dt.date.today()
+    today = clock.today()
     year = today.year + 1 if today >= dt.date(today.year, 12, 15) else today.year
     r = ok(cli("report", "annual", "--year", str(year), "--json", "--lang", "en", "--workspace", ws))
     doc = json.loads(r.stdout)

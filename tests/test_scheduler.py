@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from auditor import clock
 from auditor.labs.servers import Listener
 from auditor.labs.tls_zoo import Zoo
 from auditor.scheduler import file_lock
@@ -101,7 +102,7 @@ def test_catch_up_after_downtime_and_nothing_twice(cli: Callable[..., Result], t
     e = db(ws)
     with e.begin() as c:
         c.execute(sa.text("UPDATE schedule_state SET last_started = :t WHERE family = 'tls' AND system_id = 'gov'"),
-                  {"t": (dt.datetime.now(dt.UTC) - dt.timedelta(days=3)).replace(tzinfo=None)})
+                  {"t": clock.to_db(clock.now() - dt.timedelta(days=3))})
     e.dispose()
     due = [k for k, j in status(cli, ws).items() if j["due_now"]]
     assert due == [("tls", "gov")]
@@ -120,7 +121,8 @@ def test_no_overlap(cli: Callable[..., Result], tmp_path: Path, zoo: Zoo) -> Non
 
 
 def start(ws: Path, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITOR_")} | {"AUDITOR_LANG": "en"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITOR_") or k == clock.FREEZE_ENV}
+    env |= {"AUDITOR_LANG": "en"}
     return subprocess.Popen([str(AUDITOR_BIN), *args, "--workspace", str(ws)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from auditor import clock
 from auditor.catalogue.checks import Catalogue, load_catalogue
 from auditor.catalogue.tls_policy import ProbeSettings, TlsPolicies, load_tls_policies
 from auditor.evaluate.outcome import Outcome
@@ -44,7 +44,7 @@ def zoo_observations() -> Iterator[ZooObs]:
 
 def judge(obs: TlsObservation, content: Content, level: int | None = None) -> list[Outcome]:
     catalogue, policies = content
-    return evaluate_tls(obs, policies.for_level(level), catalogue, dt.datetime.now(dt.UTC))
+    return evaluate_tls(obs, policies.for_level(level), catalogue, clock.now())
 
 
 def failing(outcomes: list[Outcome]) -> set[str]:

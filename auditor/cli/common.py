@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from auditor import clock
 from auditor.i18n import LANGUAGES, _, set_language
 from auditor.problems import InputError, UserError
 from auditor.store.db import StoreError
@@ -72,7 +73,7 @@ def handle_errors(fn: F) -> F:
 def parse_day(value: str | None, option: str) -> dt.date:
     """A date option (YYYY-MM-DD), today when not given; a bad one is a usage error (exit code 2)."""
     if value is None:
-        return dt.date.today()
+        return clock.today()
     try:
         return dt.date.fromisoformat(value)
     except ValueError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +10,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session, select
 
+from auditor import clock
 from auditor.catalogue.checks import load_catalogue
 from auditor.cli.common import JsonOpt, LangOpt, OnOpt, WorkspaceOpt, handle_errors, out, parse_day, print_json
 from auditor.cli.context import Context, workspace_context
@@ -52,7 +52,7 @@ def create(system: Annotated[str, typer.Argument(help="The system.")],
            on: OnOpt = None, workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
     """Build the level dossier of a system from the inventory and the level proposal (state: draft)."""
     today = parse_day(on, "--on")
-    if today > dt.date.today():
+    if today > clock.today():
         raise workflow.WorkflowError(_("the date {date} is in the future").format(date=today.isoformat()))
     with workspace_context(workspace) as ctx:
         ctx.check_systems([system])
@@ -90,7 +90,7 @@ def _summary(d: DossierRow, extra: dict[str, Any] | None = None) -> dict[str, An
 @handle_errors
 def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
     """Dossiers, their state and their time limits."""
-    today = dt.date.today()
+    today = clock.today()
     with workspace_context(workspace) as ctx:
         rules = LevelRules(ctx.ws.content("profiles"))
         calendar = load_calendar(ctx.ws.content("profiles"))
@@ -136,7 +136,7 @@ def submit(dossier_id: int, by: Annotated[str, typer.Option("--by", help="The su
     day = parse_day(on, "--on")
     with workspace_context(workspace) as ctx, ctx.store.session() as s:
         d = workflow.get(s, dossier_id)
-        workflow.submit(s, d, _system(ctx, d), by, signer, day, dt.date.today())
+        workflow.submit(s, d, _system(ctx, d), by, signer, day, clock.today())
     _done(d, as_json)
 
 
@@ -184,7 +184,7 @@ def appraise(dossier_id: int,
     day = parse_day(on, "--on")
 
     def act(s: Session, d: DossierRow, common: tuple) -> None:  # type: ignore[type-arg]
-        workflow.appraise(s, d, *common, signer, opinion, conditions, day, dt.date.today())
+        workflow.appraise(s, d, *common, signer, opinion, conditions, day, clock.today())
 
     _done(_signed(workspace, dossier_id, key, key_file, passphrase_file, act), as_json)
 
@@ -201,7 +201,7 @@ def approve(dossier_id: int,
     day = parse_day(on, "--on")
 
     def act(s: Session, d: DossierRow, common: tuple) -> None:  # type: ignore[type-arg]
-        workflow.approve(s, d, *common, signer, decision, level, day, dt.date.today())
+        workflow.approve(s, d, *common, signer, decision, level, day, clock.today())
 
     _done(_signed(workspace, dossier_id, key, key_file, passphrase_file, act), as_json)
 
@@ -215,7 +215,7 @@ def return_cmd(dossier_id: int, reason: Annotated[str, typer.Option("--reason", 
     day = parse_day(on, "--on")
     with workspace_context(workspace) as ctx, ctx.store.session() as s:
         d = workflow.get(s, dossier_id)
-        workflow.return_(s, d, by, signer, reason, day, dt.date.today())
+        workflow.return_(s, d, by, signer, reason, day, clock.today())
     _done(d, as_json)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from auditor import clock
 from auditor.catalogue.checks import load_catalogue
 from auditor.cli.common import EXIT_FAIL, EXIT_INPUT, JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, print_json
 from auditor.cli.context import workspace_context
@@ -39,7 +40,7 @@ def list_cmd(system: SystemOpt = None, check: CheckOpt = None, all_: AllOpt = Fa
         systems = ctx.check_systems(system)
         catalogue = load_catalogue(ctx.ws.content("checks"))
         with ctx.store.session() as s:
-            views = list_findings(s, dt.date.today(), systems=systems, include_resolved=all_, check_prefix=check)
+            views = list_findings(s, clock.today(), systems=systems, include_resolved=all_, check_prefix=check)
     if as_json:
         print_json({"findings": [v.as_json() for v in views]})
     elif views:
@@ -70,7 +71,7 @@ def accept_cmd(
         raise typer.Exit(EXIT_INPUT)
     with workspace_context(workspace) as ctx, ctx.store.session() as s:
         try:
-            acc = accept_risk(s, finding_id, justification.strip(), by.strip(), expires, dt.date.today())
+            acc = accept_risk(s, finding_id, justification.strip(), by.strip(), expires, clock.today())
         except AcceptanceError as exc:
             err.print(str(exc))
             raise typer.Exit(EXIT_INPUT) from None

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from auditor import clock
 from auditor.advisories.importer import import_file
 from auditor.cli.common import EXIT_INPUT, JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, parse_day, print_json
 from auditor.cli.context import workspace_context
@@ -51,4 +51,4 @@ def collect_cmd(out_file: Annotated[Path, typer.Option("--out", help="Where to w
     out_file.write_text(json.dumps(inventory.as_json(), ensure_ascii=False, indent=1), encoding="utf-8")
     out.print(_("{n} packages of {os} {version} written to {file} at {time}.").format(
         n=len(inventory.packages), os=inventory.os_id, version=inventory.version_id, file=out_file,
-        time=dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
+        time=clock.stamp()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import tempfile
 from pathlib import Path
@@ -12,6 +11,7 @@ import typer
 import yaml
 from rich.table import Table
 
+from auditor import clock
 from auditor.cli.common import JsonOpt, LangOpt, WorkspaceOpt, handle_errors, out, parse_day, print_json
 from auditor.cli.context import Context, workspace_context
 from auditor.i18n import _
@@ -76,7 +76,7 @@ def _write(ctx: Context, name: str, section: str, record: dict[str, Any], replac
     if path.exists() and not replace:
         raise InputError([Problem(display_path(path), 1, 1, "", _("the file exists already; choose another id"))])
     text = ("# " + _("Written by 'auditor records add' on {date}; edit it like records.yaml.").format(
-        date=dt.date.today().isoformat()) + "\n" + yaml.safe_dump({"version": 1, section: [record]}, allow_unicode=True,
+        date=clock.today().isoformat()) + "\n" + yaml.safe_dump({"version": 1, section: [record]}, allow_unicode=True,
                                                                    sort_keys=False))
     load_records(ctx.ws.root, ctx.loaded.inventory, [load_yaml_text(text, display_path(path))],
                  replacing=path if replace else None)

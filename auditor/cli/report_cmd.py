@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from auditor import clock
 from auditor.cli.common import (
     EXIT_INPUT,
     JsonOpt,
@@ -57,7 +57,7 @@ def annual(year: Annotated[int, typer.Option("--year", help="The year reported o
     """Write the annual compliance report: KPIs against targets, charts, the form 08 table, gaps, budget, drills."""
     from auditor.reporting.annual import publish_annual
 
-    today = parse_day(on, "--on") if on else dt.date.today()
+    today = parse_day(on, "--on") if on else clock.today()
     if not 2000 <= year <= today.year + 1:
         err.print(_("--year: {year} is not a year this report can cover").format(year=year))
         raise typer.Exit(EXIT_INPUT)
@@ -73,7 +73,7 @@ def drill(drill_id: Annotated[str, typer.Argument(help="The drill's id in the re
     """Write the report of one drill: objectives, scope, team, timeline with response times, findings, follow-up."""
     from auditor.reporting.drill import publish_drill
 
-    today = parse_day(on, "--on") if on else dt.date.today()
+    today = parse_day(on, "--on") if on else clock.today()
     with workspace_context(workspace) as ctx:
         snapshot, published = publish_drill(ctx, drill_id, today, out_dir or ctx.ws.root / "reports-out")
     _report(published, as_json, {"drill": drill_id, "times": snapshot["times"]})

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from auditor import clock
 from auditor.catalogue.checks import load_catalogue
 from auditor.cli.common import EXIT_FAIL, EXIT_INPUT, JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, print_json
 from auditor.cli.context import workspace_context
@@ -48,7 +48,7 @@ def scan(
                 reports = run_scan(ctx.ws, ctx.store, ctx.loaded.inventory, families, systems, progress=advance)
         judged = {(o.check, o.system, o.target) for r in reports for o in r.outcomes}
         with ctx.store.session() as s:
-            views = [v for v in list_findings(s, dt.date.today(), systems=systems)
+            views = [v for v in list_findings(s, clock.today(), systems=systems)
                      if (v.check, v.system, v.target) in judged]
     failing = blocking(views)
     if as_json:

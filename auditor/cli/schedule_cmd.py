@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from auditor import clock
 from auditor.cli.common import JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, print_json
 from auditor.cli.context import workspace_context
 from auditor.i18n import _
 from auditor.levels.current import current_levels
 from auditor.scheduler import Scheduler, file_lock, jobs, load_schedule, mark_interrupted, scan_lock
-from auditor.store.tables import utcnow
 
 app = typer.Typer(help="Run the checks on their schedule.", no_args_is_help=True)
 
@@ -30,7 +29,7 @@ def run(once: Annotated[bool, typer.Option("--once", help="Run what is due now, 
             err.print(_("{n} run(s) interrupted earlier were marked as such").format(n=interrupted))
 
         def log(message: str) -> None:
-            err.print(f"{utcnow().isoformat()} {message}", markup=False)
+            err.print(f"{clock.now().isoformat()} {message}", markup=False)
 
         scheduler = Scheduler(ctx.ws, ctx.store, ctx.loaded.inventory, log)
         if once:
@@ -48,9 +47,9 @@ def status(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOp
     """The last and next run of each check family for each system."""
     with workspace_context(workspace) as ctx, ctx.store.session() as s:
         spec = load_schedule(ctx.ws.content("profiles"))
-        levels = current_levels(s, ctx.loaded.inventory, ctx.ws.content("profiles"), dt.date.today())
+        levels = current_levels(s, ctx.loaded.inventory, ctx.ws.content("profiles"), clock.today())
         items = jobs(s, ctx.loaded.inventory, spec, levels)
-    now = utcnow()
+    now = clock.now()
     if as_json:
         print_json({"jobs": [{"family": j.family, "system": j.system, "interval_hours": j.interval.total_seconds() / 3600,
                               "last_started": j.last_started, "last_status": j.last_status,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import typer
 from rich.table import Table
 
+from auditor import clock
 from auditor.cli.common import EXIT_FAIL, JsonOpt, LangOpt, OnOpt, WorkspaceOpt, handle_errors, out, parse_day, print_json
 from auditor.cli.context import workspace_context
 from auditor.i18n import _
@@ -20,7 +19,7 @@ def verdict_label(verdict: str) -> str:
 @handle_errors
 def status(on: OnOpt = None, workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
     """Every obligation as pass / fail / not applicable, with its legal reference and evidence (exit 1 on a fail)."""
-    today = parse_day(on, "--on") if on else dt.date.today()
+    today = parse_day(on, "--on") if on else clock.today()
     with workspace_context(workspace) as ctx:
         evaluation = evaluate_obligations(ctx, today)
     rules, results = evaluation.rules, evaluation.results

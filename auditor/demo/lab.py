@@ -11,6 +11,7 @@ import ipaddress
 import ssl
 from dataclasses import dataclass
 
+from auditor import clock
 from auditor.labs.certs import Issued, issue, make_ca
 from auditor.labs.servers import Listener
 from auditor.labs.tls_zoo import Zoo
@@ -58,7 +59,7 @@ class DemoLab:
         self.served.append(Served(system, host, port, server.listener, what))
 
     def start(self) -> list[Served]:
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         ca = self.ca
         self._tls("cong-dvc", "dvc-web", 443, "HTTPS, TLS 1.2–1.3, HSTS", "dichvucong.angiang.gov.vn.invalid")
         self.served.append(Served("cong-dvc", "dvc-web", 80, self.zoo.plain_http(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import shutil
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from auditor import clock
 from auditor.advisories.importer import import_file
 from auditor.budget.check import BUDGET
 from auditor.context import Context
@@ -107,7 +107,7 @@ def _demo_advisories(target: Path) -> Path:
     """The database host's package list (an old OpenSSL) and a small advisory file dated today."""
     (target / "collected").mkdir(exist_ok=True)
     (target / "collected" / "dvc-db.status").write_text(DEMO_STATUS, encoding="utf-8")
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     records = [{"id": "DSA-DEMO-0001", "modified": f"{today}T00:00:00Z", "summary": "openssl security update (demo)",
                 "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
                               "ranges": [{"type": "ECOSYSTEM",
@@ -152,12 +152,12 @@ def demo(target: Path, progress: Progress | None = None) -> Iterator[DemoRun]:
             served_systems = {s.system for s in served}
             run.scans += run_scan(ws, store, loaded.inventory, {"ports"}, served_systems, progress=progress)
             with store.session() as s:
-                import_file(s, _demo_advisories(target), dt.date.today())
+                import_file(s, _demo_advisories(target), clock.today())
             run.scans += run_scan(ws, store, loaded.inventory, {"patch"}, {"cong-dvc"}, progress=progress)
             with store.session() as s:
-                run.findings = list_findings(s, dt.date.today())
-            run.dossier = run_demo_dossier(ws, store, loaded.inventory, dt.date.today())
-            run.reports = run_demo_reports(Context(ws, store, loaded), dt.date.today())
+                run.findings = list_findings(s, clock.today())
+            run.dossier = run_demo_dossier(ws, store, loaded.inventory, clock.today())
+            run.reports = run_demo_reports(Context(ws, store, loaded), clock.today())
         finally:
             store.close()
         yield run

@@ -20,6 +20,7 @@ from auditor.levels.regimes import Calendar, RegimeSpec
 from auditor.problems import UserError
 from auditor.signing import fingerprint, raw_public, sign
 from auditor.store.tables import DossierRow, OfficerKeyRow
+from auditor.vocabulary import DossierState
 
 OPEN_STATES = ("draft", "submitted", "appraised")
 OPINIONS = ("agree", "agree_with_conditions", "disagree")
@@ -96,7 +97,7 @@ def submit(session: Session, row: DossierRow, system: System, org: str, signer: 
     if org != system.operator:
         raise WorkflowError(_("the operator ({operator}) submits the dossier, not {org}")
                             .format(operator=system.operator, org=org))
-    _check_date(on, today, dt.date.fromisoformat(row.snapshot["created_on"]))
+    _check_date(on, today, created_on(row))
     row.state, row.submitted_on = "submitted", on
     row.parties = {**row.parties, "submission": {"organisation": org, "signer": signer, "on": on.isoformat()}}
     session.add(row)
@@ -196,18 +197,50 @@ class Deadline:
     done_on: dt.date | None
     reference: str
 
+    def done_by(self, day: dt.date) -> dt.date | None:
+        """When the step was done, if it was done by ``day``."""
+        return self.done_on if self.done_on is not None and self.done_on <= day else None
+
     def status(self, today: dt.date) -> str:
-        if self.done_on is not None:
-            return "late" if self.done_on > self.due else "on_time"
+        done = self.done_by(today)
+        if done is not None:
+            return "late" if done > self.due else "on_time"
         return "overdue" if today > self.due else "pending"
 
 
-def deadlines(row: DossierRow, regime: RegimeSpec, calendar: Calendar) -> list[Deadline]:
+def created_on(row: DossierRow) -> dt.date:
+    """The dossier's business date: the day it was built (its snapshot says so), not when the row was written."""
+    return dt.date.fromisoformat(str(row.snapshot["created_on"]))
+
+
+def state_on(row: DossierRow, day: dt.date) -> DossierState | None:
+    """Where the dossier stood at the end of ``day`` (None: it did not exist yet), from its step dates."""
+    if created_on(row) > day:
+        return None
+    if row.approved_on is not None and row.approved_on <= day:
+        return DossierState.APPROVED
+    if row.returned_on is not None and row.returned_on <= day:
+        return DossierState.RETURNED
+    if row.appraised_on is not None and row.appraised_on <= day:
+        return DossierState.APPRAISED
+    if row.submitted_on is not None and row.submitted_on <= day:
+        return DossierState.SUBMITTED
+    return DossierState.DRAFT
+
+
+def deadlines(row: DossierRow, regime: RegimeSpec, calendar: Calendar, on: dt.date | None = None) -> list[Deadline]:
+    """The time limits running for the dossier (as it stood on ``on``, when given): appraisal from submission,
+    approval from a favourable appraisal. A return ends the step it interrupts."""
+    def started(day: dt.date | None) -> bool:
+        return day is not None and (on is None or day <= on)
+
     out = []
-    if row.submitted_on is not None and row.proposed_level in regime.appraisal_days:
+    if started(row.submitted_on) and row.proposed_level in regime.appraisal_days:
+        assert row.submitted_on is not None
         out.append(Deadline("appraisal", calendar.add(row.submitted_on, regime.appraisal_days[row.proposed_level]),
-                            row.appraised_on, regime.references.get("appraisal_time_limit", "")))
-    if row.appraised_on is not None and row.appraisal_opinion != "disagree":
-        out.append(Deadline("approval", calendar.add(row.appraised_on, regime.approval_days), row.approved_on,
-                            regime.references.get("approval_time_limit", "")))
+                            row.appraised_on or row.returned_on, regime.references.get("appraisal_time_limit", "")))
+    if started(row.appraised_on) and row.appraisal_opinion != "disagree":
+        assert row.appraised_on is not None
+        out.append(Deadline("approval", calendar.add(row.appraised_on, regime.approval_days),
+                            row.approved_on or row.returned_on, regime.references.get("approval_time_limit", "")))
     return out

@@ -107,13 +107,7 @@ def effective_view(row: Any, acceptance: RiskAcceptanceRow | None, today: dt.dat
         if row.status == "open" and active:
             status = "accepted"
     return FindingView(row.id, row.check_id, row.system_id, row.target, row.severity, status,
-                       as_utc(row.first_seen), as_utc(row.last_seen),
-                       as_utc(row.resolved_at) if row.resolved_at else None, row.detail, acc)
-
-
-def as_utc(value: dt.datetime) -> dt.datetime:
-    """SQLite gives back naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+                       row.first_seen, row.last_seen, row.resolved_at, row.detail, acc)
 
 
 def list_findings(session: Session, today: dt.date, *, systems: set[str] | None = None,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from auditor import clock
 from auditor.i18n import _
 from auditor.inventory import crossref
 from auditor.inventory.messages import problems_from
@@ -36,7 +37,7 @@ def load_inventory(path: Path, *, today: dt.date | None = None) -> LoadedInvento
     except ValidationError as exc:
         problems += problems_from(exc, loaded, Inventory)
     if inventory is not None:
-        problems += crossref.check_dates(inventory, loaded, today or dt.date.today())
+        problems += crossref.check_dates(inventory, loaded, today or clock.today())
     if problems or inventory is None:
         raise InputError(problems)
     return LoadedInventory(inventory, path, hashlib.sha256(path.read_bytes()).hexdigest())

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
+
+from auditor import clock
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -53,7 +55,7 @@ def _name(cn: str) -> x509.Name:
 def make_ca(cn: str = "Auditor Lab Root CA", *, key: PrivateKey | None = None,
             hash_alg: hashes.HashAlgorithm | None = None) -> Issued:
     key = key or new_key("ec", 256)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     cert = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn))
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3650))
@@ -71,7 +73,7 @@ def issue(ca: Issued | None, names: list[str], *, key: PrivateKey | None = None,
           hash_alg: hashes.HashAlgorithm | None = None) -> Issued:
     """A server certificate for ``names`` (DNS names or IP addresses); self-signed when ``ca`` is None."""
     key = key or new_key("ec", 256)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     sans: list[x509.GeneralName] = []
     for n in names:
         try:
@@ -92,3 +94,26 @@ def issue(ca: Issued | None, names: list[str], *, key: PrivateKey | None = None,
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
     return Issued(builder.sign(signing_key, hash_alg or hashes.SHA256()), key)
+
+
+_SHA256_RSA = bytes.fromhex("06092a864886f70d01010b")  # the OID sha256WithRSAEncryption, DER
+_SHA1_RSA = bytes.fromhex("06092a864886f70d010105")  # sha1WithRSAEncryption (same length)
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    n = len(body)
+    length = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes(
+        (n.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + length + body
+
+
+def resign_sha1(leaf: Issued, ca: Issued) -> Issued:
+    """The same certificate, signed by ``ca``'s RSA key with SHA-1 (which ``cryptography``'s builder refuses):
+    the signature algorithm in the to-be-signed part is swapped and the signature made with the RSA primitive,
+    so the validity dates stay exactly those of ``leaf`` (the auditor's clock, not the machine's)."""
+    assert isinstance(ca.key, rsa.RSAPrivateKey) and _SHA256_RSA in leaf.cert.tbs_certificate_bytes
+    tbs = leaf.cert.tbs_certificate_bytes.replace(_SHA256_RSA, _SHA1_RSA, 1)
+    signature = ca.key.sign(tbs, padding.PKCS1v15(), hashes.SHA1())
+    algorithm = _der(0x30, _SHA1_RSA + b"\x05\x00")
+    der = _der(0x30, tbs + algorithm + _der(0x03, b"\x00" + signature))
+    return Issued(x509.load_der_x509_certificate(der), leaf.key)

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import ssl
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-
-from auditor.labs.certs import Issued, issue, make_ca, new_key
+from auditor import clock
+from auditor.labs.certs import Issued, issue, make_ca, new_key, resign_sha1
 from auditor.labs.servers import HttpListener, Listener, TlsListener, server_context
 
 GOOD_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
@@ -33,19 +30,6 @@ class ZooServer:
     @property
     def port(self) -> int:
         return self.listener.port
-
-
-def sign_with_openssl(ca: Issued, leaf_key_pem: bytes, name: str, digest: str, workdir: Path) -> bytes:
-    """Sign a leaf with the openssl command line (cryptography refuses SHA-1 signatures)."""
-    (workdir / "ca.pem").write_bytes(ca.cert_pem)
-    (workdir / "ca.key").write_bytes(ca.key_pem)
-    (workdir / "leaf.key").write_bytes(leaf_key_pem)
-    (workdir / "ext").write_text(f"subjectAltName=DNS:{name}\nbasicConstraints=critical,CA:FALSE\n")
-    run = {"check": True, "capture_output": True, "cwd": workdir}
-    subprocess.run(["openssl", "req", "-new", "-key", "leaf.key", "-subj", f"/CN={name}", "-out", "leaf.csr"], **run)
-    subprocess.run(["openssl", "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                    "-CAcreateserial", "-days", "90", f"-{digest}", "-extfile", "ext", "-out", "leaf.pem"], **run)
-    return (workdir / "leaf.pem").read_bytes()
 
 
 class Zoo:
@@ -85,14 +69,8 @@ class Zoo:
         return server
 
     def sha1_signed(self, name: str, expected: set[str]) -> ZooServer:
-        key = new_key("rsa", 2048)
-        key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
         rsa_ca = make_ca("Auditor Zoo RSA CA", key=new_key("rsa", 2048))
-        work = self.dir / f"openssl-{name}"
-        work.mkdir()
-        leaf_pem = sign_with_openssl(rsa_ca, key_pem, f"{name}.zoo.test", "sha1", work)
-        issued = Issued(x509.load_pem_x509_certificate(leaf_pem), key)
+        issued = resign_sha1(issue(rsa_ca, [f"{name}.zoo.test"], key=new_key("rsa", 2048)), rsa_ca)
         (self.dir / "zoo-ca.pem").write_bytes(self.ca_file.read_bytes() + rsa_ca.cert_pem)
         cert_file, key_file = self._files(issued)
         return self.tls(name, expected, cert_file=cert_file, key_file=key_file, ciphers=GOOD_CIPHERS + ":@SECLEVEL=0")
@@ -105,7 +83,7 @@ class Zoo:
 
 def standard_zoo(zoo: Zoo) -> list[ZooServer]:
     """One server per TLS finding the tests can provoke on this machine, plus clean ones."""
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     ca = zoo.ca
     rsa = new_key("rsa", 2048)
     legacy_ciphers = "ECDHE+AESGCM:ECDHE+AES:@SECLEVEL=0"

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from auditor.store.tables import LedgerRow, utcnow
+from auditor import clock
+from auditor.store.tables import LedgerRow
 
 GENESIS = "0" * 64
 
@@ -30,8 +31,7 @@ def sha256_hex(data: bytes) -> str:
 
 
 def entry_hash(seq: int, at: dt.datetime, kind: str, subject: str, payload: dict[str, Any], prev_hash: str) -> str:
-    at_utc = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-    return sha256_hex(canonical({"seq": seq, "at": at_utc.astimezone(dt.UTC).isoformat(), "kind": kind,
+    return sha256_hex(canonical({"seq": seq, "at": clock.as_utc(at).isoformat(), "kind": kind,
                                  "subject": subject, "payload": payload, "prev": prev_hash}))
 
 
@@ -40,7 +40,7 @@ def append(session: Session, kind: str, subject: str, payload: dict[str, Any]) -
     last = session.exec(select(LedgerRow).order_by(LedgerRow.seq.desc()).limit(1)).first()  # type: ignore[union-attr]
     seq = (last.seq + 1) if last else 1
     prev = last.hash if last else GENESIS
-    at = utcnow()
+    at = clock.now()
     payload = json.loads(canonical(payload))  # exactly what will be read back
     row = LedgerRow(seq=seq, at=at, kind=kind, subject=subject, payload=payload, prev_hash=prev,
                     hash=entry_hash(seq, at, kind, subject, payload, prev))

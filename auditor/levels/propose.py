@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditor import clock
 from auditor.i18n import _
 from auditor.inventory.model import Facts, System
 from auditor.levels.criteria import CriteriaSet, evaluate, load_criteria
@@ -35,7 +36,7 @@ class Proposal:
     matched: tuple[Matched, ...] = ()
     missing: tuple[str, ...] = ()
     reason: str | None = None
-    evaluated_on: dt.date = field(default_factory=dt.date.today)
+    evaluated_on: dt.date = field(default_factory=clock.today)
 
     def as_json(self) -> dict[str, Any]:
         return {"system": self.system, "regime": self.regime, "regime_title": self.regime_title,

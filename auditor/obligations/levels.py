@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from auditor.dossier.workflow import deadlines
+from auditor.dossier.workflow import deadlines, state_on
 from auditor.i18n import _
 from auditor.inventory.model import Inventory
 from auditor.levels.propose import LevelRules
@@ -105,8 +105,10 @@ def evaluate_levels(inv: Inventory, dossiers: list[DossierRow], rules: LevelRule
                     "regulation {decision} issued on {issued}, before the approval of {approved}").format(
                     decision=reg.decision, issued=reg.issued_on, approved=approved.approved_on)))
     for d in dossiers:
+        if state_on(d, today) is None:
+            continue  # built after the day judged
         regime = rules.regimes.get(d.regime)
-        for dl in deadlines(d, regime, calendar):
+        for dl in deadlines(d, regime, calendar, today):
             status = dl.status(today)
             verdict = "fail" if status in ("late", "overdue") else "pass"
             out.append(Result("dossier.time_limits", f"{d.system_id} (dossier {d.id})", verdict,

@@ -3,11 +3,11 @@ a live-fire drill every year, current response plans, and open technical finding
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
+from auditor import clock
 from auditor.i18n import _
 from auditor.inventory.model import Inventory, System
 from auditor.levels.regimes import Regimes
@@ -17,13 +17,6 @@ from auditor.records.load import Records
 from auditor.records.model import Inspection
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (the last day of the month when that month is shorter)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 @dataclass(frozen=True)
@@ -38,14 +31,14 @@ class Standing:
 def _periodic(rule: str, subject: str, last: Inspection | None, baseline: dt.date | None, months: int,
               today: dt.date, detail: dict[str, object]) -> Result:
     if last is not None:
-        due = add_months(last.date, months)
+        due = clock.add_months(last.date, months)
         detail = {**detail, "last": last.date.isoformat(), "inspection": last.id, "due": due.isoformat()}
         evidence = _("last inspected on {date} by {by} ({id}); next due by {due} (every {months} months)").format(
             date=last.date, by=last.performed_by, id=last.id, due=due, months=months)
         return Result(rule, subject, "fail" if today > due else "pass", evidence, detail)
     if baseline is None:
         return Result(rule, subject, "fail", _("never inspected"), detail)
-    due = add_months(baseline, months)
+    due = clock.add_months(baseline, months)
     detail = {**detail, "last": None, "due": due.isoformat()}
     if today > due:
         return Result(rule, subject, "fail", _("never inspected; the first inspection was due by {due}").format(due=due),
@@ -155,7 +148,7 @@ def _response_plan(s: System, records: Records, level: int | None, from_level: i
     if plan is None or plan.approved_on > today:
         return Result(rule, s.id, "fail", _("no approved incident-response plan"))
     reviewed = plan.reviewed if plan.reviewed <= today else plan.approved_on
-    due = add_months(reviewed, review_months)
+    due = clock.add_months(reviewed, review_months)
     detail = {"document": plan.document, "approved_on": plan.approved_on.isoformat(), "reviewed": reviewed.isoformat(),
               "due": due.isoformat()}
     if today > due:

@@ -9,22 +9,16 @@ from pathlib import Path
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
-from auditor.findings.lifecycle import as_utc
+from auditor import clock
 from auditor.inventory.model import Inventory
 from auditor.levels.current import current_levels
 from auditor.obligations.records import Standing
-from auditor.records.model import VN_TIME
 from auditor.store.tables import DossierRow, FindingRow, RiskAcceptanceRow
-
-
-def end_of_day(day: dt.date) -> dt.datetime:
-    """The end of a day in Vietnam time, as UTC."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), VN_TIME).astimezone(dt.UTC)
 
 
 def open_findings_on(session: Session, day: dt.date) -> dict[str, Counter[str]]:
     """Per system and severity: findings open at the end of ``day`` and not under a risk acceptance then."""
-    cutoff = end_of_day(day)
+    cutoff = clock.end_of_day(day)
     table = FindingRow.__table__  # type: ignore[attr-defined]
     accepted: dict[int, list[RiskAcceptanceRow]] = defaultdict(list)
     for acc in session.exec(select(RiskAcceptanceRow)):
@@ -32,9 +26,9 @@ def open_findings_on(session: Session, day: dt.date) -> dict[str, Counter[str]]:
     out: dict[str, Counter[str]] = defaultdict(Counter)
     for row in session.execute(sa_select(table.c.id, table.c.system_id, table.c.severity, table.c.first_seen,
                                          table.c.resolved_at)):
-        if as_utc(row.first_seen) >= cutoff or (row.resolved_at is not None and as_utc(row.resolved_at) < cutoff):
+        if row.first_seen >= cutoff or (row.resolved_at is not None and row.resolved_at < cutoff):
             continue
-        if any(as_utc(a.accepted_at) < cutoff and a.expires_on >= day for a in accepted.get(row.id, ())):
+        if any(a.accepted_at < cutoff and a.expires_on >= day for a in accepted.get(row.id, ())):
             continue
         out[row.system_id][row.severity] += 1
     return dict(out)

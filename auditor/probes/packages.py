@@ -18,6 +18,8 @@ from pathlib import Path
 
 from debian import deb822
 
+from auditor import clock
+
 DPKG_FORMAT = "${binary:Package}\\t${db:Status-Abbrev}\\t${Version}\\t${source:Package}\\t${source:Version}\\n"
 RPM_FORMAT = "%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}-%{RELEASE}\\t%{SOURCERPM}\\n"
 RPM_FAMILY = {"rhel", "centos", "fedora", "almalinux", "rocky", "ol", "suse", "opensuse", "sles", "amzn"}
@@ -159,7 +161,7 @@ def collect_rpm(os_release: Path = Path("/etc/os-release"), dbpath: Path | None 
     osr = parse_os_release(os_release.read_text(encoding="utf-8"))
     # pending security updates need dnf's metadata cache; not judged offline (None: indeterminate)
     return PackageInventory(osr.get("ID", ""), osr.get("VERSION_ID", ""), osr.get("VERSION_CODENAME", ""),
-                            parse_rpm_query(run.stdout), dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                            parse_rpm_query(run.stdout), clock.stamp(),
                             "local", platform.node(), None, "rpm")
 
 
@@ -175,7 +177,7 @@ def collect_local() -> PackageInventory:
         raise CollectionError(run.stderr.strip()[:300])
     osr = parse_os_release(Path("/etc/os-release").read_text(encoding="utf-8"))
     return PackageInventory(osr.get("ID", ""), osr.get("VERSION_ID", ""), osr.get("VERSION_CODENAME", ""),
-                            parse_dpkg_query(run.stdout), dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                            parse_dpkg_query(run.stdout), clock.stamp(),
                             "local", platform.node(), _local_pending())
 
 
@@ -218,7 +220,7 @@ def collect_ssh(address: str, port: int, user: str, host_key: str, identity_file
 def parse_remote_output(stdout: str, method: str, hostname: str) -> PackageInventory:
     """What REMOTE_COMMAND printed: the package list, os-release, and apt's simulation (Debian family only)."""
     packages_text, _sep, rest = stdout.partition("---os-release---")
-    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    stamp = clock.stamp()
     if rest.rstrip().endswith("---rpm---"):
         osr = parse_os_release(rest.rstrip().removesuffix("---rpm---"))
         return PackageInventory(osr.get("ID", ""), osr.get("VERSION_ID", ""), osr.get("VERSION_CODENAME", ""),

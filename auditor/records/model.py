@@ -9,10 +9,9 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from auditor import clock
 from auditor.inventory.model import Strict
 from auditor.inventory.types import Id
-
-VN_TIME = dt.timezone(dt.timedelta(hours=7))
 
 
 def _text_date(value: Any) -> Any:
@@ -72,7 +71,7 @@ class Event(Strict):
     @classmethod
     def _vietnam_time(cls, value: dt.datetime) -> dt.datetime:
         """A time without an offset is Vietnam time (UTC+7)."""
-        return value if value.tzinfo is not None else value.replace(tzinfo=VN_TIME)
+        return value if value.tzinfo is not None else value.replace(tzinfo=clock.VN_TIME)
 
 
 class FollowUp(Strict):

@@ -16,11 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 
-from auditor import __version__
+from auditor import __version__, clock
 from auditor.catalogue.loading import load_model
 from auditor.context import Context
-from auditor.dossier.workflow import deadlines
-from auditor.findings.lifecycle import as_utc
+from auditor.dossier.workflow import deadlines, state_on
 from auditor.i18n import _, get_language, pick
 from auditor.inventory.model import Inventory, System
 from auditor.labels import label
@@ -30,15 +29,13 @@ from auditor.obligations.evaluate import Evaluation, evaluate_obligations
 from auditor.obligations.levels import IN_SERVICE
 from auditor.obligations.model import Result
 from auditor.obligations.records import SEVERITIES
-from auditor.obligations.standing import end_of_day
 from auditor.problems import UserError
-from auditor.records.model import VN_TIME, Drill
+from auditor.records.model import Drill
 from auditor.reporting.drill import response_times
 from auditor.reporting.publish import Published, csv_text, publish
 from auditor.store.tables import DossierRow, FindingRow, ReportRow
+from auditor.vocabulary import DossierState
 from auditor.workspace import content_file
-
-IN_PROGRESS = ("draft", "submitted", "appraised")
 
 
 class PeriodSpec(BaseModel):
@@ -116,7 +113,7 @@ def build_annual(ctx: Context, year: int, today: dt.date) -> dict[str, Any]:
         "kind": "annual", "format": "auditor-annual-report/1", "year": year, "lang": get_language(),
         "period": {"start": start.isoformat(), "end": end.isoformat(), "as_of": as_of.isoformat(),
                    "complete": as_of >= end},
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "auditor_version": __version__,
+        "generated_at": clock.stamp(), "auditor_version": __version__,
         "province": inv.meta.province, "title": inv.meta.title,
         "regime": load_regimes(profiles).in_force(as_of).id,
         "counts": counts, "kpis": kpis, "systems": rows,
@@ -134,22 +131,24 @@ def _system_rows(inv: Inventory, systems: list[System], ev: Evaluation, proposal
                  by_rule: dict[str, dict[str, Result]], profiles: Path, as_of: dt.date) -> list[dict[str, Any]]:
     """The table of Mẫu 08 (NĐ 331/2026): one row per system, with the inspection status and open findings."""
     regimes, calendar = load_regimes(profiles), load_calendar(profiles)
-    latest: dict[str, DossierRow] = {}
+    latest: dict[str, tuple[DossierRow, DossierState]] = {}  # the latest dossier on the day, as it stood then
     approved: dict[str, DossierRow] = {}
     for d in ev.dossiers:
-        if d.created_at.date() > as_of:
+        state = state_on(d, as_of)
+        if state is None:
             continue
-        latest[d.system_id] = d
-        if d.state == "approved" and d.approved_on is not None and d.approved_on <= as_of:
+        latest[d.system_id] = (d, state)
+        if state is DossierState.APPROVED:
             approved[d.system_id] = d
     rows = []
     for n, s in enumerate(systems, start=1):
         owner = inv.organisation(s.owner)
         reg = owner.security_regulation if owner else None
-        d, a = latest.get(s.id), approved.get(s.id)
+        d, state = latest.get(s.id, (None, None))
+        a = approved.get(s.id)
         expected = None
-        if d is not None and d.state in IN_PROGRESS and d is not a:
-            due = [dl.due for dl in deadlines(d, regimes.get(d.regime), calendar) if dl.done is None]
+        if d is not None and state is not None and state.in_progress:
+            due = [dl.due for dl in deadlines(d, regimes.get(d.regime), calendar, as_of) if dl.done_by(as_of) is None]
             expected = max(due).isoformat() if due else None
         dep = ev.records.deployment(s.id)
         last = ev.records.last_inspection(as_of, system=s.id)
@@ -160,7 +159,7 @@ def _system_rows(inv: Inventory, systems: list[System], ev: Evaluation, proposal
             "operator": inv.organisation_name(s.operator), "lifecycle": s.lifecycle,
             "go_live": s.go_live.isoformat() if s.go_live else None,
             "proposed_level": proposals[s.id].level,
-            "dossier_state": d.state if d is not None else None,
+            "dossier_state": state,
             "appraised": any(x.system_id == s.id and x.appraised_on is not None and x.appraised_on <= as_of
                              for x in ev.dossiers),
             "approved_level": a.approved_level if a else None,
@@ -225,8 +224,8 @@ def _kpis(spec: AnnualSpec, ev: Evaluation, by_rule: dict[str, dict[str, Result]
 def _findings_by_month(ctx: Context, start: dt.date, as_of: dt.date) -> dict[str, dict[str, int]]:
     """Findings first seen in each month of the period (Vietnam time), by severity."""
     table = FindingRow.__table__  # type: ignore[attr-defined]
-    lo = end_of_day(start - dt.timedelta(days=1))
-    hi = end_of_day(as_of)
+    lo = clock.start_of_day(start)
+    hi = clock.end_of_day(as_of)
     months: dict[str, dict[str, int]] = {}
     day = start.replace(day=1)
     while day <= as_of:
@@ -235,7 +234,7 @@ def _findings_by_month(ctx: Context, start: dt.date, as_of: dt.date) -> dict[str
     with ctx.store.session() as s:
         query = sa_select(table.c.first_seen, table.c.severity).where(table.c.first_seen >= lo, table.c.first_seen < hi)
         for first_seen, severity in s.execute(query):
-            bucket = months.get(as_utc(first_seen).astimezone(VN_TIME).strftime("%Y-%m"))
+            bucket = months.get(clock.in_vietnam(first_seen).strftime("%Y-%m"))
             if bucket is not None and severity in bucket:
                 bucket[severity] += 1
     return months

@@ -6,13 +6,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from auditor import __version__
+from auditor import __version__, clock
 from auditor.context import Context
 from auditor.i18n import _, get_language, pick
 from auditor.inventory.model import Inventory
 from auditor.problems import UserError
 from auditor.records.load import Records, load_records
-from auditor.records.model import VN_TIME, Drill
+from auditor.records.model import Drill
 from auditor.reporting.publish import Published, publish
 
 
@@ -41,13 +41,13 @@ def build_drill(inv: Inventory, records: Records, drill_id: str, today: dt.date)
         systems.append({"id": sid, "name": pick(s.name, s.name_en) if s else sid})
     return {
         "kind": "drill", "format": "auditor-drill-report/1", "lang": get_language(), "auditor_version": __version__,
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "province": inv.meta.province,
+        "generated_at": clock.stamp(), "province": inv.meta.province,
         "drill": {"id": d.id, "date": d.date.isoformat(), "kind": d.kind, "title": d.title, "scenario": d.scenario,
                   "objectives": list(d.objectives), "scope": d.scope, "organiser": inv.organisation_name(d.organiser)},
         "systems": systems,
         "team": [{"name": p.name, "organisation": inv.organisation_name(p.organisation), "role": p.role}
                  for p in d.participants],
-        "timeline": [{"at": e.at.astimezone(VN_TIME).isoformat(timespec="minutes"), "event": e.event,
+        "timeline": [{"at": clock.in_vietnam(e.at).isoformat(timespec="minutes"), "event": e.event,
                       "description": e.description} for e in d.timeline],
         "times": response_times(d),
         "findings": list(d.findings), "lessons": list(d.lessons),

@@ -14,12 +14,13 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from auditor import clock
 from auditor.inventory.load import LoadedInventory
 from auditor.inventory.model import System
 from auditor.ledger.chain import append
 from auditor.problems import display_path
 from auditor.store.db import Store
-from auditor.store.tables import EndpointRow, HostRow, InventoryImportRow, OrganisationRow, SystemRow, utcnow
+from auditor.store.tables import EndpointRow, HostRow, InventoryImportRow, OrganisationRow, SystemRow
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def _apply(session: Session, counter: _Counter, existing: Any, model: type, key:
     for k, v in values.items():
         setattr(existing, k, v)
     existing.present = True
-    existing.updated_at = utcnow()
+    existing.updated_at = clock.now()
     session.add(existing)
     counter.changed += 1
 
@@ -67,7 +68,7 @@ def _retire_missing(session: Session, counter: _Counter, rows: list[Any], keep: 
     for row in rows:
         if row.present and key(row) not in keep:
             row.present = False
-            row.updated_at = utcnow()
+            row.updated_at = clock.now()
             session.add(row)
             counter.removed += 1
 

@@ -5,12 +5,28 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from auditor import clock
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """An instant, read back as aware UTC. PostgreSQL keeps it in a ``timestamp with time zone`` (given in UTC);
+    SQLite keeps text without an offset, so it is given naive UTC (an aware value in another zone would
+    otherwise be written with its local digits)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return clock.to_db(value) if dialect.name == "sqlite" else clock.as_utc(value)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        return None if value is None else clock.as_utc(value)
 
 
 class OrganisationRow(SQLModel, table=True):
@@ -23,7 +39,7 @@ class OrganisationRow(SQLModel, table=True):
     parent_id: str | None = Field(default=None, max_length=64)
     declared: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     present: bool = True
-    updated_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
 
 
 class SystemRow(SQLModel, table=True):
@@ -42,7 +58,7 @@ class SystemRow(SQLModel, table=True):
     declared: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     declared_sha256: str = Field(max_length=64)
     present: bool = True
-    updated_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
 
 
 class HostRow(SQLModel, table=True):
@@ -56,7 +72,7 @@ class HostRow(SQLModel, table=True):
     approved_ports: list[str] = Field(sa_column=Column(JSON, nullable=False))
     patch_method: str = Field(max_length=16)
     present: bool = True
-    updated_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
 
 
 class EndpointRow(SQLModel, table=True):
@@ -70,7 +86,7 @@ class EndpointRow(SQLModel, table=True):
     server_name: str | None = Field(default=None, max_length=255)
     ca_bundle: str | None = None
     present: bool = True
-    updated_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
 
 
 class InventoryImportRow(SQLModel, table=True):
@@ -79,7 +95,7 @@ class InventoryImportRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     sha256: str = Field(max_length=64, index=True)
     path: str
-    loaded_at: dt.datetime = Field(default_factory=utcnow)
+    loaded_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     organisations: int
     systems: int
     changed: int
@@ -90,8 +106,8 @@ class ScanRunRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     family: str = Field(max_length=16, index=True)
-    started_at: dt.datetime = Field(default_factory=utcnow)
-    finished_at: dt.datetime | None = None
+    started_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
     status: str = Field(max_length=16)  # running, completed, failed
     targets: int = 0
     failed: int = 0
@@ -111,9 +127,9 @@ class FindingRow(SQLModel, table=True):
     target: str = Field(max_length=255)
     severity: str = Field(max_length=16)
     status: str = Field(max_length=16, index=True)  # open, resolved
-    first_seen: dt.datetime
-    last_seen: dt.datetime
-    resolved_at: dt.datetime | None = None
+    first_seen: dt.datetime = Field(sa_type=UtcDateTime)
+    last_seen: dt.datetime = Field(sa_type=UtcDateTime)
+    resolved_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
     times_seen: int = 1
     last_run_id: int
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -126,7 +142,7 @@ class RiskAcceptanceRow(SQLModel, table=True):
     finding_id: int = Field(foreign_key="finding.id", index=True)
     justification: str
     accepted_by: str = Field(max_length=255)
-    accepted_at: dt.datetime = Field(default_factory=utcnow)
+    accepted_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     expires_on: dt.date
 
 
@@ -140,7 +156,7 @@ class OfficerKeyRow(SQLModel, table=True):
     organisation_id: str = Field(max_length=64)
     public_key: str = Field(max_length=64)  # Ed25519, raw 32 bytes as hex
     fingerprint: str = Field(max_length=64)
-    created_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
 
 
 class LedgerRow(SQLModel, table=True):
@@ -153,7 +169,7 @@ class LedgerRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     seq: int = Field(unique=True)
-    at: dt.datetime
+    at: dt.datetime = Field(sa_type=UtcDateTime)
     kind: str = Field(max_length=64)
     subject: str = Field(max_length=255)
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
@@ -174,7 +190,7 @@ class DossierRow(SQLModel, table=True):
     proposed_level: int
     snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     snapshot_sha256: str = Field(max_length=64)
-    created_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     submitted_on: dt.date | None = None
     appraised_on: dt.date | None = None
     appraisal_opinion: str | None = Field(default=None, max_length=32)
@@ -203,8 +219,8 @@ class PortObservationRow(SQLModel, table=True):
     service: str = Field(max_length=128)
     product: str = Field(max_length=255)
     version: str = Field(max_length=128)
-    first_seen: dt.datetime
-    last_seen: dt.datetime
+    first_seen: dt.datetime = Field(sa_type=UtcDateTime)
+    last_seen: dt.datetime = Field(sa_type=UtcDateTime)
     last_run_id: int
 
 
@@ -236,7 +252,7 @@ class AdvisoryImportRow(SQLModel, table=True):
     origin: str = Field(max_length=32)
     entries: int
     data_date: dt.date
-    imported_at: dt.datetime = Field(default_factory=utcnow)
+    imported_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
 
 
 class ScheduleStateRow(SQLModel, table=True):
@@ -246,8 +262,8 @@ class ScheduleStateRow(SQLModel, table=True):
 
     family: str = Field(primary_key=True, max_length=16)
     system_id: str = Field(primary_key=True, max_length=64)
-    last_started: dt.datetime | None = None
-    last_finished: dt.datetime | None = None
+    last_started: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_finished: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
     last_status: str | None = Field(default=None, max_length=16)
     last_run_id: int | None = None
 
@@ -261,7 +277,7 @@ class ReportRow(SQLModel, table=True):
     kind: str = Field(max_length=16, index=True)  # annual, drill
     key: str = Field(max_length=64, index=True)  # the year, or the drill's id
     lang: str = Field(max_length=8)
-    created_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     snapshot_sha256: str = Field(max_length=64)
     files: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
