@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Result
+from tests.conftest import Result, at_every_clock_date
 from tests.dossier_helpers import approve_l3, create, ok, step
+
+# verdicts for a given day do not change with the day the command runs
+pytestmark = at_every_clock_date
 
 
 @pytest.fixture

@@ -18,10 +18,13 @@ from auditor import clock
 from auditor.labs.servers import Listener
 from auditor.ledger.chain import canonical
 from auditor.yamlsafe import load_yaml
-from tests.conftest import REPO, Result
-from tests.dossier_helpers import approve_l3, ok
+from tests.conftest import REPO, Result, at_every_clock_date
+from tests.dossier_helpers import approve_l3, create, ok, step
 from tests.test_ports import ADDRESS
 from tests.test_ports import workspace as ports_workspace
+
+# verdicts for a given day do not change with the day the command runs
+pytestmark = at_every_clock_date
 
 ON = "2026-11-26"
 
@@ -199,3 +202,56 @@ def test_out_that_is_not_a_folder_is_a_usage_error(cli: Callable[..., Result], r
             report_ws)
     assert r.exit_code == 2 and "cannot write reports here" in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert json.loads(ok(cli("verify", "--json", "--workspace", report_ws)).stdout)["entries"] == before  # no entry
+
+
+def _form08(doc: dict[str, object]) -> dict[str, dict[str, object]]:
+    files = [Path(str(f)) for f in doc["files"]]  # type: ignore[attr-defined]
+    snapshot = json.loads(next(f for f in files if f.suffix == ".json").read_text(encoding="utf-8"))
+    return {row["id"]: row for row in snapshot["systems"]}
+
+
+def test_every_dossier_state_in_the_annual_report(cli: Callable[..., Result], flow_ws: Path) -> None:
+    """One system per dossier state, and the report of an earlier day shows each dossier as it stood then."""
+    ws = flow_ws
+    approve_l3(cli, ws, "cong-dvc")  # created 30/10, submitted 2/11, appraised 10/11, approved 16/11
+    d = create(cli, ws, "he-thong-tthc", "2026-11-03")
+    ok(step(cli, ws, "submit", str(d), "--by", "van-phong-ubnd", "--signer", "x", "--on", "2026-11-05"))
+    d = create(cli, ws, "trung-tam-du-lieu", "2026-11-01")
+    ok(step(cli, ws, "submit", str(d), "--by", "ttcds", "--signer", "x", "--on", "2026-11-02"))
+    ok(step(cli, ws, "appraise", str(d), "--opinion", "agree", "--key", "attt-so", "--signer", "x", "--on",
+            "2026-11-12"))
+    create(cli, ws, "mang-wan", "2026-11-20")
+    d = create(cli, ws, "lgsp", "2026-11-02")
+    ok(step(cli, ws, "submit", str(d), "--by", "ttcds", "--signer", "x", "--on", "2026-11-03"))
+    ok(step(cli, ws, "return", str(d), "--by", "so-khcn", "--signer", "x", "--reason", "thiếu sơ đồ", "--on",
+            "2026-11-09"))
+    d = create(cli, ws, "cong-ttdt", "2026-11-02")
+    ok(step(cli, ws, "submit", str(d), "--by", "ttcds", "--signer", "x", "--on", "2026-11-03"))
+    ok(step(cli, ws, "appraise", str(d), "--opinion", "disagree", "--key", "attt-so", "--signer", "x", "--on",
+            "2026-11-06"))
+
+    def row(rows: dict[str, dict[str, object]], system: str) -> tuple[object, ...]:
+        r = rows[system]
+        return r["dossier_state"], r["expected_approval"], r["approved_level"]
+
+    rows = _form08(report(cli, ws, "annual", "--year", "2026"))  # on 26/11/2026
+    assert row(rows, "cong-dvc") == ("approved", None, 3)
+    # NĐ 331 Đ23: 15 working days from 5/11 for the appraisal of a level-3 dossier
+    assert row(rows, "he-thong-tthc") == ("submitted", "2026-11-26", None)
+    assert row(rows, "trung-tam-du-lieu") == ("appraised", "2026-11-23", None)  # Đ24: 7 working days from 12/11
+    assert row(rows, "mang-wan") == ("draft", None, None)  # no time limit runs before submission
+    assert row(rows, "lgsp") == ("returned", None, None)
+    assert row(rows, "cong-ttdt") == ("returned", None, None)  # appraised 'disagree'
+    assert rows["cong-ttdt"]["appraised"] is True and rows["lgsp"]["appraised"] is False
+
+    r = ok(cli("report", "annual", "--year", "2026", "--on", "2026-11-12", "--json", "--workspace", ws))
+    earlier = _form08(json.loads(r.stdout))
+    assert row(earlier, "cong-dvc") == ("appraised", "2026-11-19", None)  # approved only on 16/11
+    assert row(earlier, "trung-tam-du-lieu") == ("appraised", "2026-11-23", None)
+    assert row(earlier, "mang-wan") == (None, None, None)  # built on 20/11
+    r = ok(cli("report", "annual", "--year", "2026", "--on", "2026-11-04", "--json", "--workspace", ws))
+    earliest = _form08(json.loads(r.stdout))
+    assert row(earliest, "he-thong-tthc") == ("draft", None, None)
+    assert row(earliest, "trung-tam-du-lieu") == ("submitted", "2026-11-23", None)  # 15 working days from 2/11
+    assert row(earliest, "lgsp") == ("submitted", "2026-11-24", None)
+    assert earliest["cong-ttdt"]["appraised"] is False
