@@ -31,5 +31,7 @@ def label(value: object) -> str:
         "not_started": _("not deployed"), "partial": _("partly deployed"), "full": _("fully deployed"),
         "critical": _("critical"), "high": _("high"), "medium": _("medium"), "low": _("low"), "info": _("info"),
         "pass": _("pass"), "fail": _("fail"), "not_applicable": _("not applicable"),
+        "indeterminate": _("indeterminate"),
+        "open": _("open"), "accepted": _("accepted risk"), "resolved": _("resolved"),
     }
     return names.get(text, text)

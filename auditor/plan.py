@@ -9,6 +9,7 @@ from pathlib import Path
 from auditor.i18n import _
 from auditor.inventory.model import Inventory
 from auditor.problems import UserError
+from auditor.vocabulary import Lifecycle
 
 STARTTLS = {"smtp": "SMTP", "submission": "SMTP", "imap": "IMAP", "pop3": "POP3", "ldap": "LDAP", "ftp": "FTP",
             "xmpp": "XMPP", "postgres": "POSTGRES", "rdp": "RDP"}
@@ -55,7 +56,7 @@ def tls_targets(inv: Inventory, workspace: Path, systems: set[str] | None = None
     for s in inv.systems:
         if systems is not None and s.id not in systems:
             continue
-        if s.lifecycle == "retired":
+        if s.lifecycle is Lifecycle.RETIRED:
             continue
         hosts = {h.id: h for h in s.hosts}
         for e in s.endpoints:
@@ -88,7 +89,7 @@ def port_targets(inv: Inventory, systems: set[str] | None, max_addresses: dict[s
     """Every declared host of the systems in service; a network larger than its system's limit is refused."""
     out = []
     for s in inv.systems:
-        if (systems is not None and s.id not in systems) or s.lifecycle == "retired":
+        if (systems is not None and s.id not in systems) or s.lifecycle is Lifecycle.RETIRED:
             continue
         for h in s.hosts:
             try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func as sa_func
 from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from auditor import clock
 from auditor.catalogue.checks import Catalogue, load_catalogue
@@ -34,6 +34,7 @@ from auditor.probes.packages import CollectionError, PackageInventory, collect_f
 from auditor.probes.tls_sslyze import probe_all
 from auditor.store.db import Store
 from auditor.store.tables import AdvisoryRow, FindingRow, PortObservationRow, ScanRunRow
+from auditor.vocabulary import FindingStatus, Lifecycle, RunStatus, Verdict
 from auditor.workspace import Workspace
 
 FAMILIES = ("tls", "ports", "patch")
@@ -60,7 +61,7 @@ Progress = Callable[[str, int, str], None]  # (family, total, label of the targe
 
 def _start_run(store: Store, family: str, targets: int) -> int:
     with store.session() as s:
-        run = ScanRunRow(family=family, status="running", targets=targets)
+        run = ScanRunRow(family=family, status=RunStatus.RUNNING, targets=targets)
         s.add(run)
         s.flush()
         assert run.id is not None
@@ -71,7 +72,7 @@ def _fail_run(store: Store, run_id: int, error: str) -> None:
     with store.session() as s:
         run = s.get(ScanRunRow, run_id)
         if run is not None:
-            run.status, run.finished_at, run.errors = "failed", clock.now(), [{"error": error}]
+            run.status, run.finished_at, run.errors = RunStatus.FAILED, clock.now(), [{"error": error}]
             s.add(run)
 
 
@@ -84,10 +85,11 @@ def _finish(store: Store, report: ScanReport, now: dt.datetime, errors: list[dic
         report.applied = apply_outcomes(s, report.run_id, report.outcomes, now)
         run = s.get(ScanRunRow, report.run_id)
         assert run is not None
-        run.status, run.finished_at = "completed", clock.now()
-        run.failed = sum(1 for o in report.outcomes if o.verdict == "fail")
-        run.indeterminate = sum(1 for o in report.outcomes if o.verdict == "indeterminate")
+        run.status, run.finished_at = RunStatus.COMPLETED, clock.now()
+        run.failed = sum(1 for o in report.outcomes if o.verdict is Verdict.FAIL)
+        run.indeterminate = sum(1 for o in report.outcomes if o.verdict is Verdict.INDETERMINATE)
         run.errors = errors
+        run.systems = sorted({o.system for o in report.outcomes if o.verdict is not Verdict.INDETERMINATE})
         s.add(run)
         a = report.applied
         append(s, "scan.completed", f"scan/{report.run_id}", {
@@ -123,8 +125,8 @@ def scan_tls(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue, 
 
 
 def _open_port_targets(s: Session, system: str, host: str) -> set[tuple[str, str]]:
-    rows = s.exec(select(FindingRow).where(FindingRow.system_id == system, FindingRow.status == "open",
-                                           FindingRow.check_id.in_(PORT_CHECKS)))  # type: ignore[attr-defined]
+    rows = s.exec(select(FindingRow).where(FindingRow.system_id == system, FindingRow.status == FindingStatus.OPEN,
+                                           col(FindingRow.check_id).in_(PORT_CHECKS)))
     return {(r.check_id, r.target) for r in rows if r.target.startswith((f"{host}:", f"{host}/"))}
 
 
@@ -155,7 +157,7 @@ def scan_ports(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue
                 report.policy_by_system[t.system_id] = policy.id
                 seen.append(obs)
                 mine = {(a, p): v for (sid, hid, a, p), v in baseline.items() if (sid, hid) == (t.system_id, t.host_id)}
-                report.outcomes += evaluate_ports(obs, policy, policies.admin_ports, catalogue, mine,
+                report.outcomes += evaluate_ports(obs, policy, policies.admin, catalogue, mine,
                                                   open_targets[(t.system_id, t.host_id)])
                 if not obs.ok:
                     errors.append({"target": f"{t.system_id}/{t.host_id}", "probe": "nmap", "error": obs.error or ""})
@@ -192,7 +194,7 @@ def scan_ports(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue
 def scan_patch(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue, systems: set[str] | None,
                levels: dict[str, int | None], progress: Progress | None = None) -> ScanReport:
     policy = load_patch_policy(ws.content("profiles"))
-    hosts = [(s, h) for s in inv.systems if (systems is None or s.id in systems) and s.lifecycle != "retired"
+    hosts = [(s, h) for s in inv.systems if (systems is None or s.id in systems) and s.lifecycle is not Lifecycle.RETIRED
              for h in s.hosts if h.patch.method != "none"]
     started = time.monotonic()
     run_id = _start_run(store, "patch", len(hosts))
@@ -223,8 +225,8 @@ def scan_patch(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue
             with store.session() as s:
                 advisories, newest = ([], None) if collected is None else _advisories(s, collected)
                 open_targets = {(r.check_id, r.target) for r in s.exec(select(FindingRow).where(
-                    FindingRow.system_id == system.id, FindingRow.status == "open",
-                    FindingRow.check_id.in_(PATCH_CHECKS))) if r.target.startswith(f"{host.id}:")}  # type: ignore[attr-defined]
+                    FindingRow.system_id == system.id, FindingRow.status == FindingStatus.OPEN,
+                    col(FindingRow.check_id).in_(PATCH_CHECKS))) if r.target.startswith(f"{host.id}:")}
             report.outcomes += evaluate_patch(system.id, host.id, collected, error, advisories, newest, policy,
                                               levels.get(system.id), catalogue, today, open_targets)
             if progress is not None:

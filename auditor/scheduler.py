@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from auditor import clock
 from auditor.catalogue.loading import load_model
@@ -31,6 +31,7 @@ from auditor.problems import UserError
 from auditor.scan import FAMILIES, run_scan
 from auditor.store.db import Store
 from auditor.store.tables import ScanRunRow, ScheduleStateRow
+from auditor.vocabulary import Lifecycle, RunStatus
 from auditor.workspace import Workspace, content_file
 
 Family = str
@@ -94,14 +95,14 @@ class Job:
 
     def due(self, now: dt.datetime) -> bool:
         nd = self.next_due()
-        return nd is None or now >= nd or self.last_status not in ("completed",)
+        return nd is None or now >= nd or self.last_status != RunStatus.COMPLETED
 
 
 def jobs(session: Session, inv: Inventory, spec: ScheduleSpec, levels: dict[str, int | None]) -> list[Job]:
     state = {(r.family, r.system_id): r for r in session.exec(select(ScheduleStateRow))}
     out = []
     for s in inv.systems:
-        if s.lifecycle == "retired":
+        if s.lifecycle is Lifecycle.RETIRED:
             continue
         for family in FAMILIES:
             row = state.get((family, s.id))
@@ -113,8 +114,8 @@ def jobs(session: Session, inv: Inventory, spec: ScheduleSpec, levels: dict[str,
 def mark_interrupted(session: Session) -> int:
     """Runs left 'running' by a process that is gone (the caller holds the scan lock)."""
     count = 0
-    for run in session.exec(select(ScanRunRow).where(ScanRunRow.status == "running")):
-        run.status, run.finished_at = "interrupted", clock.now()
+    for run in session.exec(select(ScanRunRow).where(col(ScanRunRow.status) == RunStatus.RUNNING)):
+        run.status, run.finished_at = RunStatus.INTERRUPTED, clock.now()
         session.add(run)
         count += 1
     return count
@@ -132,7 +133,7 @@ class Scheduler:
 
     def due(self, now: dt.datetime) -> list[Job]:
         with self.store.session() as s:
-            levels = current_levels(s, self.inv, self.ws.content("profiles"), now.date())
+            levels = current_levels(s, self.inv, self.ws.content("profiles"), clock.in_vietnam(now).date())
             return [j for j in jobs(s, self.inv, self.spec, levels) if j.due(now)]
 
     def run_job(self, job: Job) -> str:
@@ -140,24 +141,24 @@ class Scheduler:
         with self.store.session() as s:
             row = s.get(ScheduleStateRow, (job.family, job.system)) or ScheduleStateRow(family=job.family,
                                                                                       system_id=job.system)
-            row.last_started, row.last_status = started, "running"
+            row.last_started, row.last_status = started, RunStatus.RUNNING
             s.add(row)
-        status, run_id = "failed", None
+        status, run_id = RunStatus.FAILED, None
         try:
             with scan_lock(self.ws):
                 reports = run_scan(self.ws, self.store, self.inv, {job.family}, {job.system})
-            status, run_id = "completed", reports[0].run_id if reports else None
+            status, run_id = RunStatus.COMPLETED, reports[0].run_id if reports else None
         except Busy:
-            status = "skipped"
+            status = RunStatus.SKIPPED
         except Exception as exc:  # a failing job is recorded; the scheduler goes on with the others
             self.log(f"{job.family}/{job.system}: {type(exc).__name__}: {exc}")
         with self.store.session() as s:
-            row = s.get(ScheduleStateRow, (job.family, job.system))
-            assert row is not None
-            row.last_finished, row.last_status, row.last_run_id = clock.now(), status, run_id
-            if status == "skipped":
-                row.last_started = None  # try again at the next tick
-            s.add(row)
+            finished = s.get(ScheduleStateRow, (job.family, job.system))
+            assert finished is not None
+            finished.last_finished, finished.last_status, finished.last_run_id = clock.now(), status, run_id
+            if status is RunStatus.SKIPPED:
+                finished.last_started = None  # try again at the next tick
+            s.add(finished)
         self.log(f"{job.family}/{job.system}: {status}")
         return status
 

@@ -6,6 +6,7 @@ written before stays readable. People-facing names are in :mod:`auditor.labels`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -36,6 +37,12 @@ class Verdict(StrEnum):
     FAIL = "fail"
     INDETERMINATE = "indeterminate"  # it could not be judged: never a pass
     NOT_APPLICABLE = "not_applicable"
+
+    @property
+    def fails_audit(self) -> bool:
+        """An obligation fails the audit (exit code 1) when it fails, or when it cannot be judged: compliance
+        not shown is not compliance."""
+        return self in (Verdict.FAIL, Verdict.INDETERMINATE)
 
 
 class FindingStatus(StrEnum):
@@ -75,6 +82,14 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+    SKIPPED = "skipped"  # a scheduled job that found another scan running
+
+
+def verdict_counts(verdicts: Iterable[Verdict]) -> dict[Verdict, int]:
+    counts = dict.fromkeys(Verdict, 0)
+    for v in verdicts:
+        counts[v] += 1
+    return counts
 
 
 def finding_fails_audit(status: FindingStatus | str, severity: Severity | str, fail_from: Severity) -> bool:

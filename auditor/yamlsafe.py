@@ -8,6 +8,7 @@ Dates are returned as the text written, so that the models can report an impossi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ MAX_DEPTH = 40
 Path_ = tuple[str | int, ...]
 
 _CORE = "tag:yaml.org,2002:"
+_PLAIN_INT = re.compile(r"[-+]?[0-9]+")
 _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _MERGE = _CORE + "merge"
 
@@ -109,6 +111,8 @@ class _Builder:
             return None
         if node.tag == _CORE + "timestamp":
             return str(node.value)
+        if node.tag == _CORE + "int" and not _PLAIN_INT.fullmatch(node.value):
+            return str(node.value)  # 0x1F, 0o17, 1_000, 190:20:30 (YAML 1.1 base 60): text, not a number
         try:
             return self._scalar.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError) as exc:

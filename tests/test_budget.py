@@ -44,7 +44,7 @@ def test_exactly_at_the_threshold_passes_one_dong_below_fails(cli: Callable[...,
     code, v = verdicts(cli, ws)
     assert code == 1
     assert v["at"]["verdict"] == "pass" and v["at"]["share_percent"] == "10.00"
-    assert v["below"]["verdict"] == "fail" and v["below"]["share_percent"] == "10.00"  # shown rounded, judged exactly
+    assert v["below"]["verdict"] == "fail" and v["below"]["share_percent"] == "9.99"  # never shown as 10.00
     assert v["at"]["reference"] == "Chỉ thị 14/CT-TTg ngày 07/6/2019"
 
 

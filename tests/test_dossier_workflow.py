@@ -113,7 +113,8 @@ def test_disagree_returns_and_a_new_version_follows(cli: Callable[..., Result], 
 ])
 def test_appraisal_time_limits(cli: Callable[..., Result], ws: Path, regime: str, submitted: str, appraised: str,
                                status: str) -> None:
-    d = create(cli, ws, "cong-dvc", "2026-03-01", "--regime", regime)
+    created = "2026-03-01" if regime == "r85" else "2026-10-30"  # a dossier is made under a regime in force
+    d = create(cli, ws, "cong-dvc", created, "--regime", regime)
     ok(step(cli, ws, "submit", str(d), "--by", "ttcds", "--signer", "x", "--on", submitted))
     ok(step(cli, ws, "appraise", str(d), "--opinion", "agree", "--key", "attt-so", "--signer", "x", "--on", appraised))
     limit = next(x for x in dossiers(cli, ws)[d]["deadlines"] if x["step"] == "appraisal")  # type: ignore[union-attr]

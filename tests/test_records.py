@@ -92,9 +92,13 @@ def test_inspection_periods_at_their_edges(cli: Callable[..., Result], tmp_path:
 def test_never_inspected_is_due_one_period_after_going_live(cli: Callable[..., Result], tmp_path: Path) -> None:
     ws = make_ws(tmp_path)
     results = status(cli, ws, "2020-06-30")
-    assert verdict(results, "inspection.system_periodic", "l5") == "pass"  # due 2020-07-01
-    assert verdict(status(cli, ws, "2020-07-02"), "inspection.system_periodic", "l5") == "fail"
-    assert verdict(results, "inspection.licensed_assessor", "l5") == "fail"  # nothing recorded
+    # not due until 2020-07-01: nothing to judge yet (never counted as "inspected on time")
+    assert verdict(results, "inspection.system_periodic", "l5") == "not_applicable"
+    assert results[("inspection.system_periodic", "l5")]["detail"]["due"] == "2020-07-01"  # type: ignore[index]
+    assert verdict(results, "inspection.licensed_assessor", "l5") == "not_applicable"
+    late = status(cli, ws, "2020-07-02")
+    assert verdict(late, "inspection.system_periodic", "l5") == "fail"
+    assert verdict(late, "inspection.licensed_assessor", "l5") == "fail"  # due, and nothing recorded
 
 
 DRILLS = """\

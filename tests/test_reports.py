@@ -64,7 +64,10 @@ def test_annual_report_numbers_in_the_pdf(cli: Callable[..., Result], report_ws:
     assert (kpis["approved_share"]["part"], kpis["approved_share"]["whole"]) == (1, operating)  # only cong-dvc
     share = f"{100 / operating:.1f}%"
     assert kpis["approved_share"]["value"] + "%" == share and kpis["approved_share"]["met"] is False
-    assert kpis["live_fire_drills"]["value"] == "1" and kpis["live_fire_drills"]["met"] is True
+    # the drill obligation of each calendar year the period touches: 2025 (none held) and 2026 (15/10/2026)
+    drills = kpis["live_fire_drill_years"]
+    assert (drills["part"], drills["whole"], drills["value"], drills["met"]) == (1, 2, "50.0", False)
+    assert kpis["open_critical_high"]["value"] is None and kpis["open_critical_high"]["met"] is None  # never scanned
     # budget.yaml: kh-cds-2026 (10.00%, passes CT 14) and da-lgsp (13.33% < 15%, Luật 116) approved in the period
     assert (kpis["budget_plans_meeting_share"]["part"], kpis["budget_plans_meeting_share"]["whole"]) == (1, 2)
     text = pdf_text(files["annual-report-2026-en.pdf"])
@@ -72,14 +75,25 @@ def test_annual_report_numbers_in_the_pdf(cli: Callable[..., Result], report_ws:
     assert "Reporting period: 15/12/2025 – 14/12/2026" in text
     assert f"Operating systems with an approved level {share} ≥ 100% not met" in text and f" 1/{operating} " in text
     assert "Plans and projects meeting the security budget share 50.0% ≥ 100% not met" in text
-    assert "Live-fire drills held in the period 1 ≥1 met" in text
+    assert "Years with at least one live-fire drill (the years of the period) 50.0% ≥ 100% not met" in text
+    assert "open at the end of the period — ≤0 no data" in text
     assert "3 approved 1234/QĐ-UBND 512/QĐ-UBND" in text and "16/11/2026 · level 3" in text  # cong-dvc's form 08 row
     assert "15/10/2026 live-fire Diễn tập thực 107 185 510" in text  # minutes to detect, contain, recover
-    # the same gaps as `auditor status` on the same day
+    # the gaps are what `auditor status` finds failing or not judgeable on the same day, but for the period: a
+    # system that went live before 15/12/2025 is not a go-live gap of this period
     r = cli("status", "--on", ON, "--json", "--workspace", report_ws)
-    fails = [o for o in json.loads(r.stdout)["obligations"] if o["verdict"] == "fail"]
+    live = {s["id"]: str(s.get("go_live")) for s in load_yaml(report_ws / "inventory.yaml").data["systems"]}
+    expected = {(o["rule"], o["subject"]) for o in json.loads(r.stdout)["obligations"]
+                if o["verdict"] in ("fail", "indeterminate")
+                and not (o["rule"] == "level.golive_after_approval" and live[o["subject"]] < "2025-12-15")}
     snapshot = json.loads(files["annual-report-2026-en.json"].read_text(encoding="utf-8"))
-    assert len(snapshot["gaps"]) == len(fails)
+    assert {(g["rule"], g["subject"]) for g in snapshot["gaps"]} == expected
+    assert ("drill.live_fire_yearly", "2025") in expected and ("findings.open_by_severity", "cong-dvc") in expected
+    # every KPI below its 100% target has gaps of its obligation, and every KPI met has none
+    gap_rules = {g["rule"] for g in snapshot["gaps"]}
+    for k in snapshot["kpis"]:
+        if k["met"] is not None and k["target"] == "100":
+            assert (k["rule"] in gap_rules) == (not k["met"]), k
     assert hashlib.sha256(canonical(snapshot)).hexdigest() == doc["snapshot_sha256"]
     with files["annual-report-2026-en-systems.csv"].open(encoding="utf-8-sig") as fh:
         rows = {row["System id"]: row for row in csv.DictReader(fh)}
@@ -92,12 +106,15 @@ def test_vietnamese_report_and_previous_year(cli: Callable[..., Result], report_
     (report_ws / "records.d" / "2025.yaml").write_text(
         "drills:\n  - {id: dt-2025, date: 2025-12-14, kind: live_fire, title: Diễn tập 2025, scenario: Mã độc}\n",
         encoding="utf-8")
-    before = report(cli, report_ws, "annual", "--year", "2025")
-    assert {k["id"]: k["value"] for k in before["kpis"]}["live_fire_drills"] == "1"  # type: ignore[union-attr,index]
+    before = report(cli, report_ws, "annual", "--year", "2025")  # period 15/12/2024 – 14/12/2025: years 2024, 2025
+    drills = {k["id"]: k for k in before["kpis"]}["live_fire_drill_years"]  # type: ignore[union-attr,index]
+    assert (drills["part"], drills["whole"]) == (1, 2)  # 2025 (14/12/2025) held, 2024 not
     doc = report(cli, report_ws, "annual", "--year", "2026")
     kpis = {k["id"]: k for k in doc["kpis"]}  # type: ignore[union-attr]
-    assert kpis["live_fire_drills"]["value"] == "1"  # 14/12/2025 belongs to the 2025 period, not to 2026
-    assert kpis["live_fire_drills"]["previous"] == "1" and kpis["approved_share"]["previous"] == "0.0"
+    # 15/12/2025 – 14/12/2026: the year 2025 (14/12/2025 counts for it) and 2026 (15/10/2026)
+    assert (kpis["live_fire_drill_years"]["part"], kpis["live_fire_drill_years"]["whole"]) == (2, 2)
+    assert kpis["live_fire_drill_years"]["met"] is True
+    assert kpis["live_fire_drill_years"]["previous"] == "50.0" and kpis["approved_share"]["previous"] == "0.0"
     pdf = next(Path(str(f)) for f in doc["files"] if str(f).endswith(".pdf"))  # type: ignore[union-attr]
     assert pdf.name == "bao-cao-attt-2026.pdf"
     text = pdf_text(pdf)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from auditor.i18n import _
 from auditor.ledger.chain import append
@@ -137,8 +137,8 @@ def import_file(session: Session, path: Path, data_date: dt.date | None = None) 
     session.flush()
     ids = sorted({e.advisory_id for e in entries})
     for i in range(0, len(ids), 500):
-        session.execute(delete(AdvisoryRow).where(AdvisoryRow.origin == origin,
-                                                  AdvisoryRow.advisory_id.in_(ids[i:i + 500])))  # type: ignore[attr-defined]
+        session.execute(delete(AdvisoryRow).where(col(AdvisoryRow.origin) == origin,
+                                                  col(AdvisoryRow.advisory_id).in_(ids[i:i + 500])))
     unique = {(e.advisory_id, e.os_id, e.release, e.source_package): e for e in entries}
     if unique:
         session.execute(insert(AdvisoryRow), [

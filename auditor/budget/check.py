@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from auditor.inventory.messages import problems_from
 from auditor.inventory.model import Inventory
 from auditor.levels.regimes import Regimes
 from auditor.problems import InputError, Problem
+from auditor.vocabulary import Verdict
 from auditor.yamlsafe import load_yaml
 
 BUDGET = "budget.yaml"
@@ -66,7 +67,7 @@ class BudgetVerdict:
     threshold_percent: Decimal | None
     rule: str | None
     reference: str | None
-    verdict: str  # pass, fail, not_applicable
+    verdict: Verdict
 
     def as_json(self) -> dict[str, Any]:
         p = self.plan
@@ -78,15 +79,16 @@ class BudgetVerdict:
 
 def judge(plan: Plan, regimes: Regimes) -> BudgetVerdict:
     security = sum((line.amount for line in plan.lines if line.security), Decimal(0))
-    share = (security * 100 / plan.total).quantize(Decimal("0.01"))
+    # shown to two decimals, rounded down: a failing 9.99999999% shows as 9.99%, never as 10.00%
+    share = (security * 100 / plan.total).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
     rule = regimes.budget_rule(plan.kind, plan.approved_on)
     if rule is None:
-        return BudgetVerdict(plan, security, share, None, None, None, "not_applicable")
+        return BudgetVerdict(plan, security, share, None, None, None, Verdict.NOT_APPLICABLE)
     if rule.threshold_percent is None:
-        verdict = "pass" if security > 0 else "fail"
+        verdict = Verdict.PASS if security > 0 else Verdict.FAIL
     else:
         # exact: security / total ≥ threshold / 100, in integers of đồng (a share exactly at the threshold passes)
-        verdict = "pass" if security * 100 >= rule.threshold_percent * plan.total else "fail"
+        verdict = Verdict.PASS if security * 100 >= rule.threshold_percent * plan.total else Verdict.FAIL
     return BudgetVerdict(plan, security, share, rule.threshold_percent, rule.id, rule.reference, verdict)
 
 

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from auditor.catalogue.loading import load_model
 from auditor.i18n import _, pick
 from auditor.problems import InputError, Problem
+from auditor.vocabulary import Severity
 from auditor.workspace import content_root
-
-Severity = Literal["critical", "high", "medium", "low", "info"]
-SEVERITY_ORDER: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
 
 
 class CheckSpec(BaseModel):

@@ -43,7 +43,30 @@ class PortPolicyFile(BaseModel):
 
     default: str
     policies: list[PortPolicySpec] = Field(min_length=1)
+    admin_services: dict[str, str] = Field(default_factory=dict)
+    admin_products: dict[str, str] = Field(default_factory=dict)
     admin_ports: dict[int, str]
+
+
+@dataclass(frozen=True)
+class AdminServices:
+    """What counts as an administration service: by nmap's service name, its product string, or the port."""
+
+    services: dict[str, str]
+    products: dict[str, str]
+    ports: dict[int, str]
+
+    def identify(self, port: int, service: str, product: str) -> tuple[str, str] | None:
+        """(what it administers, how it was recognised: service, product or port), or None."""
+        if service in self.services:
+            return self.services[service], "service"
+        lowered = product.lower()
+        for word, name in self.products.items():
+            if word.lower() in lowered:
+                return name, "product"
+        if port in self.ports:
+            return self.ports[port], "port"
+        return None
 
 
 @dataclass(frozen=True)
@@ -51,7 +74,7 @@ class PortPolicies:
     by_id: dict[str, PortPolicySpec]
     levels: dict[int, str]
     default: str
-    admin_ports: dict[int, str]
+    admin: AdminServices
 
     def for_level(self, level: int | None) -> PortPolicySpec:
         return self.by_id[self.levels.get(level, self.default) if level is not None else self.default]
@@ -63,4 +86,5 @@ def load_port_policies(profiles: Path) -> PortPolicies:
     levels = {level: p.id for p in spec.policies for level in p.levels}
     if spec.default not in by_id:
         raise InputError([loaded.problem(("default",), _("no policy has the id {name!r}").format(name=spec.default))])
-    return PortPolicies(by_id, levels, spec.default, dict(spec.admin_ports))
+    return PortPolicies(by_id, levels, spec.default,
+                        AdminServices(dict(spec.admin_services), dict(spec.admin_products), dict(spec.admin_ports)))

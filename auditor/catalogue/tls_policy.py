@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from auditor.catalogue.loading import load_model
 from auditor.i18n import _
 from auditor.problems import InputError, Problem, display_path
+from auditor.vocabulary import Severity
 from auditor.workspace import content_file
 
 SuiteFamily = Literal["null_cipher", "export", "rc4", "des", "3des", "anonymous", "md5"]
@@ -41,7 +42,7 @@ class PolicySpec(BaseModel):
     hsts_min_age: int = Field(ge=0)
     forbid: list[SuiteFamily]
     forbid_cbc: bool
-    severity: dict[str, Literal["critical", "high", "medium", "low", "info"]] = Field(default_factory=dict)
+    severity: dict[str, Severity] = Field(default_factory=dict)
 
 
 class PolicyFile(BaseModel):
@@ -68,7 +69,7 @@ class TlsPolicy:
     hsts_min_age: int
     forbid: frozenset[str]
     forbid_cbc: bool
-    severity: dict[str, str]
+    severity: dict[str, Severity]
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from rich.table import Table
 from auditor.budget.check import BUDGET, check_budget, load_budget
 from auditor.cli.common import EXIT_FAIL, JsonOpt, LangOpt, WorkspaceOpt, handle_errors, out, print_json
 from auditor.cli.context import workspace_context
-from auditor.cli.status_cmd import verdict_label
+from auditor.cli.status_cmd import VERDICT_STYLE
 from auditor.i18n import _
+from auditor.labels import label
 from auditor.levels.regimes import load_regimes
 from auditor.reporting.render import vnd
 
@@ -36,10 +37,10 @@ def check(year: Annotated[int | None, typer.Option("--year", help="Only plans ap
         for v in verdicts:
             threshold = f"{v.threshold_percent}%" if v.threshold_percent is not None else (
                 _("a line") if v.rule else "—")
-            style = {"pass": "green", "fail": "red"}.get(v.verdict, "dim")
+            style = VERDICT_STYLE[v.verdict]
             t.add_row(f"{v.plan.title} [dim]({v.plan.id})[/dim]", v.plan.approved_on.isoformat(), vnd(v.plan.total),
                       vnd(v.security), f"{v.share_percent}%", f"{threshold} [dim]{v.reference or ''}[/dim]",
-                      f"[{style}]{verdict_label(v.verdict)}[/{style}]")
+                      f"[{style}]{label(v.verdict)}[/{style}]")
         out.print(t)
-    if any(v.verdict == "fail" for v in verdicts):
+    if any(v.verdict.fails_audit for v in verdicts):
         raise typer.Exit(EXIT_FAIL)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -67,7 +68,7 @@ def handle_errors(fn: F) -> F:
             err.print(str(exc), markup=False)
             raise typer.Exit(EXIT_INPUT) from None
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)
 
 
 def parse_day(value: str | None, option: str) -> dt.date:
@@ -79,6 +80,25 @@ def parse_day(value: str | None, option: str) -> dt.date:
     except ValueError:
         err.print(_("{option}: not a valid date (YYYY-MM-DD): {value!r}").format(option=option, value=value))
         raise typer.Exit(EXIT_INPUT) from None
+
+
+@contextlib.contextmanager
+def scan_progress(*, disable: bool = False, elapsed: bool = False) -> Iterator[Callable[[str, int, str], None]]:
+    """A progress bar per check family on stderr; yields the callback the scan calls after each target."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+    if elapsed:
+        columns.append(TimeElapsedColumn())
+    with Progress(*columns, console=err, disable=disable, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(family: str, total: int, label: str) -> None:
+            if family not in tasks:
+                tasks[family] = bar.add_task(_("Scanning {family}").format(family=family.upper()), total=total)
+            bar.update(tasks[family], advance=1, description=f"{family.upper()} {label}")
+
+        yield advance
 
 
 OnOpt = Annotated[str | None, typer.Option("--on", help="The date it happened (YYYY-MM-DD; default today).")]

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from auditor.catalogue.checks import load_catalogue
-from auditor.cli.common import LangOpt, err, handle_errors, out
+from auditor.cli.common import LangOpt, handle_errors, out, scan_progress
 from auditor.cli.findings_view import findings_table
 from auditor.cli.report_cmd import print_published
 from auditor.demo.dossier import DemoDossier
@@ -19,6 +18,7 @@ from auditor.demo.reports import DemoReports
 from auditor.demo.run import demo as run_demo
 from auditor.i18n import _
 from auditor.labels import label
+from auditor.obligations.model import summary_line
 from auditor.problems import display_path
 
 
@@ -46,10 +46,7 @@ def _print_reports(reports: DemoReports, workspace: Path) -> None:
             print_published(published)
     pdf = next(f for f in reports.annual.files if f.suffix == ".pdf")
     out.print(_("Annual report {year}: open {file}").format(year=reports.year, file=display_path(pdf)))
-    fails = sum(1 for r in reports.obligations if r.verdict == "fail")
-    passes = sum(1 for r in reports.obligations if r.verdict == "pass")
-    out.print(_("{fails} obligations fail, {passes} pass, {na} not applicable.").format(
-        fails=fails, passes=passes, na=len(reports.obligations) - fails - passes))
+    out.print(summary_line(reports.obligations))
     out.print(_("Next: cd {dir} && auditor status").format(dir=display_path(workspace)))
 
 
@@ -63,15 +60,7 @@ def demo(
 ) -> None:
     """Start services on loopback, write a demo workspace that declares them, and run the auditor on it."""
     started = time.monotonic()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
-                  transient=True) as bar:
-        tasks: dict[str, int] = {}
-
-        def advance(family: str, total: int, label: str) -> None:
-            if family not in tasks:
-                tasks[family] = bar.add_task(family.upper(), total=total)
-            bar.update(tasks[family], advance=1, description=f"{family.upper()} {label}")
-
+    with scan_progress() as advance:
         ctx = run_demo(directory, progress=advance)
         run = ctx.__enter__()
     try:

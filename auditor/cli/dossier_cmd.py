@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from auditor import clock
 from auditor.catalogue.checks import load_catalogue
@@ -19,6 +20,7 @@ from auditor.dossier import workflow
 from auditor.dossier.build import build_snapshot
 from auditor.findings.lifecycle import list_findings
 from auditor.i18n import _
+from auditor.inventory.model import System
 from auditor.labels import label
 from auditor.levels.propose import LevelRules
 from auditor.levels.regimes import load_calendar
@@ -69,7 +71,7 @@ def create(system: Annotated[str, typer.Argument(help="The system.")],
             snapshot = build_snapshot(ctx.loaded.inventory, sysdef, proposal, regime_spec, requirements,
                                       list_findings(s, today, systems={system}), _scanned_families(ctx, s, system),
                                       1, today)
-            row = workflow.create(s, sysdef, snapshot, regime_spec.id, proposal.level)
+            row = workflow.create(s, sysdef, snapshot, regime_spec.id, proposal.level, regimes=rules.regimes, on=today)
     if as_json:
         print_json(_summary(row))
     else:
@@ -95,7 +97,7 @@ def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt
         rules = LevelRules(ctx.ws.content("profiles"))
         calendar = load_calendar(ctx.ws.content("profiles"))
         with ctx.store.session() as s:
-            rows = s.exec(select(DossierRow).order_by(DossierRow.id)).all()
+            rows = s.exec(select(DossierRow).order_by(col(DossierRow.id))).all()
     items = []
     for d in rows:
         dls = workflow.deadlines(d, rules.regimes.get(d.regime), calendar)
@@ -105,17 +107,13 @@ def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt
         print_json({"dossiers": [_summary(d, {"deadlines": dl}) for d, dl in items]})
         return
     t = Table(title=_("Level dossiers"))
-    for col in ("#", _("System"), _("Version"), _("State"), _("Level"), _("Regime"), _("Time limits")):
-        t.add_column(col)
+    for column in ("#", _("System"), _("Version"), _("State"), _("Level"), _("Regime"), _("Time limits")):
+        t.add_column(column)
     for d, dl in items:
         limits = "; ".join(f"{x['step']} {x['due']} {deadline_label(x['status'])}" for x in dl)
-        t.add_row(str(d.id), d.system_id, str(d.version), state_label(d.state),
+        t.add_row(str(d.id), d.system_id, str(d.version), label(d.state),
                   str(d.approved_level or d.proposed_level), d.regime, limits)
     out.print(t)
-
-
-def state_label(state: str) -> str:
-    return label(state)
 
 
 @app.command("show")
@@ -136,11 +134,11 @@ def submit(dossier_id: int, by: Annotated[str, typer.Option("--by", help="The su
     day = parse_day(on, "--on")
     with workspace_context(workspace) as ctx, ctx.store.session() as s:
         d = workflow.get(s, dossier_id)
-        workflow.submit(s, d, _system(ctx, d), by, signer, day, clock.today())
+        workflow.submit(s, d, system=_system(ctx, d), org=by, signer=signer, on=day, today=clock.today())
     _done(d, as_json)
 
 
-def _system(ctx: Context, d: DossierRow):  # type: ignore[no-untyped-def]
+def _system(ctx: Context, d: DossierRow) -> System:
     system = ctx.loaded.inventory.system(d.system_id)
     if system is None:
         raise workflow.WorkflowError(_("system {system} is no longer in the inventory").format(system=d.system_id))
@@ -156,12 +154,15 @@ def _key(ctx: Context, s: Session, name: str, key_file: Path | None, passphrase_
 
 
 def _signed(workspace: Path | None, dossier_id: int, key: str, key_file: Path | None, passphrase_file: Path | None,
-            act: Callable[[Session, DossierRow, tuple], None]) -> DossierRow:  # type: ignore[type-arg]
+            signer: str, on: dt.date, act: Callable[[Session, DossierRow, workflow.SignedStep], None]) -> DossierRow:
     """Open the dossier, its system, its regime and the signing key, and run a signed step in one transaction."""
     with workspace_context(workspace) as ctx, ctx.store.session() as s:
         d = workflow.get(s, dossier_id)
-        regime = LevelRules(ctx.ws.content("profiles")).regimes.get(d.regime)
-        act(s, d, (ctx.loaded.inventory, _system(ctx, d), regime, _key(ctx, s, key, key_file, passphrase_file)))
+        step = workflow.SignedStep(
+            inventory=ctx.loaded.inventory, system=_system(ctx, d),
+            regimes=LevelRules(ctx.ws.content("profiles")).regimes,
+            key=_key(ctx, s, key, key_file, passphrase_file), signer=signer, on=on, today=clock.today())
+        act(s, d, step)
     return d
 
 
@@ -169,7 +170,7 @@ def _done(d: DossierRow, as_json: bool) -> None:
     if as_json:
         print_json(_summary(d))
     else:
-        out.print(_("Dossier {id}: {state}.").format(id=d.id, state=state_label(d.state)))
+        out.print(_("Dossier {id}: {state}.").format(id=d.id, state=label(d.state)))
 
 
 @app.command("appraise")
@@ -183,10 +184,10 @@ def appraise(dossier_id: int,
     """Record the signed appraisal opinion (submitted → appraised, or returned when the opinion is disagree)."""
     day = parse_day(on, "--on")
 
-    def act(s: Session, d: DossierRow, common: tuple) -> None:  # type: ignore[type-arg]
-        workflow.appraise(s, d, *common, signer, opinion, conditions, day, clock.today())
+    def act(s: Session, d: DossierRow, step: workflow.SignedStep) -> None:
+        workflow.appraise(s, d, step, opinion=opinion, conditions=conditions)
 
-    _done(_signed(workspace, dossier_id, key, key_file, passphrase_file, act), as_json)
+    _done(_signed(workspace, dossier_id, key, key_file, passphrase_file, signer, day, act), as_json)
 
 
 @app.command("approve")
@@ -200,10 +201,10 @@ def approve(dossier_id: int,
     """Record the signed approval decision (appraised → approved)."""
     day = parse_day(on, "--on")
 
-    def act(s: Session, d: DossierRow, common: tuple) -> None:  # type: ignore[type-arg]
-        workflow.approve(s, d, *common, signer, decision, level, day, clock.today())
+    def act(s: Session, d: DossierRow, step: workflow.SignedStep) -> None:
+        workflow.approve(s, d, step, decision_number=decision, level=level)
 
-    _done(_signed(workspace, dossier_id, key, key_file, passphrase_file, act), as_json)
+    _done(_signed(workspace, dossier_id, key, key_file, passphrase_file, signer, day, act), as_json)
 
 
 @app.command("return")
@@ -215,7 +216,7 @@ def return_cmd(dossier_id: int, reason: Annotated[str, typer.Option("--reason", 
     day = parse_day(on, "--on")
     with workspace_context(workspace) as ctx, ctx.store.session() as s:
         d = workflow.get(s, dossier_id)
-        workflow.return_(s, d, by, signer, reason, day, clock.today())
+        workflow.return_(s, d, org=by, signer=signer, reason=reason, on=day, today=clock.today())
     _done(d, as_json)
 
 

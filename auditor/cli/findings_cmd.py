@@ -11,9 +11,10 @@ from auditor import clock
 from auditor.catalogue.checks import load_catalogue
 from auditor.cli.common import EXIT_FAIL, EXIT_INPUT, JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, print_json
 from auditor.cli.context import workspace_context
-from auditor.cli.findings_view import blocking, findings_table
+from auditor.cli.findings_view import failing, findings_table
 from auditor.findings.lifecycle import AcceptanceError, accept_risk, list_findings
 from auditor.i18n import _
+from auditor.obligations.model import audit_fail_from, load_rules
 
 app = typer.Typer(help="Show findings and accept risks.", invoke_without_command=True)
 
@@ -39,6 +40,7 @@ def list_cmd(system: SystemOpt = None, check: CheckOpt = None, all_: AllOpt = Fa
     with workspace_context(workspace) as ctx:
         systems = ctx.check_systems(system)
         catalogue = load_catalogue(ctx.ws.content("checks"))
+        fail_from = audit_fail_from(load_rules(ctx.ws.content("profiles")))
         with ctx.store.session() as s:
             views = list_findings(s, clock.today(), systems=systems, include_resolved=all_, check_prefix=check)
     if as_json:
@@ -47,7 +49,7 @@ def list_cmd(system: SystemOpt = None, check: CheckOpt = None, all_: AllOpt = Fa
         out.print(findings_table(views, catalogue, _("Findings")))
     else:
         out.print(_("No findings."))
-    if blocking(views):
+    if failing(views, fail_from):
         raise typer.Exit(EXIT_FAIL)
 
 

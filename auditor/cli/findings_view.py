@@ -4,35 +4,27 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from auditor.catalogue.checks import SEVERITY_ORDER, Catalogue
+from auditor.catalogue.checks import Catalogue
 from auditor.findings.lifecycle import FindingView
 from auditor.i18n import _
-
-
-def severity_label(severity: str) -> str:
-    labels = {"critical": _("critical"), "high": _("high"), "medium": _("medium"), "low": _("low"), "info": _("info")}
-    return labels.get(severity, severity)
-
-
-def status_label(status: str) -> str:
-    labels = {"open": _("open"), "accepted": _("accepted risk"), "resolved": _("resolved")}
-    return labels.get(status, status)
+from auditor.labels import label
+from auditor.vocabulary import Severity, finding_fails_audit
 
 
 def sort_findings(views: list[FindingView]) -> list[FindingView]:
-    return sorted(views, key=lambda v: (-SEVERITY_ORDER.get(v.severity, 0), v.system, v.target, v.check))
+    return sorted(views, key=lambda v: (-v.severity.rank, v.system, v.target, v.check))
 
 
 def findings_table(views: list[FindingView], catalogue: Catalogue, title: str) -> Table:
     t = Table(title=title)
-    for col in ("#", _("Severity"), _("Status"), _("System"), _("Target"), _("Check"), _("Last seen")):
-        t.add_column(col)
+    for column in ("#", _("Severity"), _("Status"), _("System"), _("Target"), _("Check"), _("Last seen")):
+        t.add_column(column)
     for v in sort_findings(views):
-        t.add_row(str(v.id), severity_label(v.severity), status_label(v.status), v.system, v.target,
+        t.add_row(str(v.id), label(v.severity), label(v.status), v.system, v.target,
                   f"{catalogue.title(v.check)} [dim]({v.check})[/dim]", v.last_seen.strftime("%Y-%m-%d %H:%M"))
     return t
 
 
-def blocking(views: list[FindingView]) -> list[FindingView]:
-    """Open, unaccepted findings above 'info': what makes an audit fail (exit code 1)."""
-    return [v for v in views if v.status == "open" and SEVERITY_ORDER.get(v.severity, 0) > 0]
+def failing(views: list[FindingView], fail_from: Severity) -> list[FindingView]:
+    """The findings that fail the audit (exit code 1): the one rule of auditor.vocabulary."""
+    return [v for v in views if finding_fails_audit(v.status, v.severity, fail_from)]

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 from rich.table import Table
-from sqlmodel import select
+from sqlmodel import col, select
 
 from auditor.cli.common import EXIT_OK, JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, print_json
 from auditor.i18n import _
@@ -88,14 +88,14 @@ def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt
     try:
         loaded = load_inventory(ws.inventory_path)
         with store.session() as s:
-            last = s.exec(select(InventoryImportRow).order_by(InventoryImportRow.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+            last = s.exec(select(InventoryImportRow).order_by(col(InventoryImportRow.id).desc()).limit(1)).first()
         if last is None or last.sha256 != loaded.sha256:
             sync_inventory(store, loaded)
             if not as_json:
                 err.print(_("inventory.yaml changed since the last load; loaded it."))
         with store.session() as s:
-            orgs = s.exec(select(OrganisationRow).where(OrganisationRow.present).order_by(OrganisationRow.id)).all()
-            systems = s.exec(select(SystemRow).where(SystemRow.present).order_by(SystemRow.id)).all()
+            orgs = s.exec(select(OrganisationRow).where(OrganisationRow.present).order_by(col(OrganisationRow.id))).all()
+            systems = s.exec(select(SystemRow).where(SystemRow.present).order_by(col(SystemRow.id))).all()
     finally:
         store.close()
     if as_json:
@@ -110,14 +110,14 @@ def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt
         })
         return
     t = Table(title=_("Organisations"))
-    for col in (_("Id"), _("Name"), _("Roles")):
-        t.add_column(col)
+    for column in (_("Id"), _("Name"), _("Roles")):
+        t.add_column(column)
     for o in orgs:
         t.add_row(o.id, o.name, ", ".join(o.roles))
     out.print(t)
     t = Table(title=_("Information systems"))
-    for col in (_("Id"), _("Name"), _("Owner"), _("Operator"), _("State"), _("Go-live"), _("Facts for the level")):
-        t.add_column(col)
+    for column in (_("Id"), _("Name"), _("Owner"), _("Operator"), _("State"), _("Go-live"), _("Facts for the level")):
+        t.add_column(column)
     for r in systems:
         t.add_row(r.id, r.name, r.owner_id, r.operator_id, label(r.lifecycle),
                   r.go_live.isoformat() if r.go_live else "—", _facts_summary(r.facts))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import select
+from sqlmodel import col, select
 
 from auditor.cli.common import JsonOpt, LangOpt, WorkspaceOpt, handle_errors, out, print_json
 from auditor.cli.context import workspace_context
@@ -58,14 +58,14 @@ def new(
 def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
     """The registered public keys."""
     with workspace_context(workspace) as ctx, ctx.store.session() as s:
-        rows = s.exec(select(OfficerKeyRow).order_by(OfficerKeyRow.name)).all()
+        rows = s.exec(select(OfficerKeyRow).order_by(col(OfficerKeyRow.name))).all()
     if as_json:
         print_json({"keys": [{"name": r.name, "organisation": r.organisation_id, "fingerprint": r.fingerprint,
                               "created_at": r.created_at} for r in rows]})
         return
     t = Table(title=_("Signing keys"))
-    for col in (_("Name"), _("Organisation"), _("Fingerprint")):
-        t.add_column(col)
+    for column in (_("Name"), _("Organisation"), _("Fingerprint")):
+        t.add_column(column)
     for r in rows:
         t.add_row(r.name, r.organisation_id, r.fingerprint)
     out.print(t)

@@ -9,38 +9,37 @@ from auditor import clock
 from auditor.cli.common import EXIT_FAIL, JsonOpt, LangOpt, OnOpt, WorkspaceOpt, handle_errors, out, parse_day, print_json
 from auditor.cli.context import workspace_context
 from auditor.i18n import _
+from auditor.labels import label
 from auditor.obligations.evaluate import evaluate_obligations
+from auditor.obligations.model import summary_line
+from auditor.vocabulary import Verdict, verdict_counts
 
-
-def verdict_label(verdict: str) -> str:
-    return {"pass": _("pass"), "fail": _("fail"), "not_applicable": _("not applicable")}.get(verdict, verdict)
+VERDICT_STYLE = {Verdict.PASS: "green", Verdict.FAIL: "red", Verdict.INDETERMINATE: "yellow", Verdict.NOT_APPLICABLE: "dim"}
 
 
 @handle_errors
 def status(on: OnOpt = None, workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
-    """Every obligation as pass / fail / not applicable, with its legal reference and evidence (exit 1 on a fail)."""
+    """Every obligation as pass / fail / cannot be judged / not applicable, with its legal reference and evidence
+    (exit 1 when one fails or cannot be judged)."""
     today = parse_day(on, "--on") if on else clock.today()
     with workspace_context(workspace) as ctx:
         evaluation = evaluate_obligations(ctx, today)
     rules, results = evaluation.rules, evaluation.results
     if as_json:
         print_json({"on": today.isoformat(), "obligations": [r.as_json(rules) for r in results],
-                    "summary": {v: sum(1 for r in results if r.verdict == v) for v in ("pass", "fail", "not_applicable")}})
+                    "summary": {v.value: n for v, n in verdict_counts(r.verdict for r in results).items()}})
     else:
         for rule_id, rule in rules.items():
             rows = [r for r in results if r.rule == rule_id]
             if not rows:
                 continue
             t = Table(title=f"{rule.display_title()} [dim]({rule.reference})[/dim]", title_justify="left")
-            for col in (_("Subject"), _("Verdict"), _("Evidence")):
-                t.add_column(col)
+            for column in (_("Subject"), _("Verdict"), _("Evidence")):
+                t.add_column(column)
             for r in rows:
-                style = {"pass": "green", "fail": "red"}.get(r.verdict, "dim")
-                t.add_row(r.subject, f"[{style}]{verdict_label(r.verdict)}[/{style}]", r.evidence)
+                style = VERDICT_STYLE[r.verdict]
+                t.add_row(r.subject, f"[{style}]{label(r.verdict)}[/{style}]", r.evidence)
             out.print(t)
-        fails = sum(1 for r in results if r.verdict == "fail")
-        out.print(_("{fails} obligations fail, {passes} pass, {na} not applicable.").format(
-            fails=fails, passes=sum(1 for r in results if r.verdict == "pass"),
-            na=sum(1 for r in results if r.verdict == "not_applicable")))
-    if any(r.verdict == "fail" for r in results):
+        out.print(summary_line(results))
+    if any(r.verdict.fails_audit for r in results):
         raise typer.Exit(EXIT_FAIL)

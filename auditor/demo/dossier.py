@@ -55,13 +55,19 @@ def run_demo_dossier(ws: Workspace, store: Store, inv: Inventory, today: dt.date
         snapshot = build_snapshot(inv, system, proposal, regime, requirements,
                                   list_findings(s, today, systems={DEMO_SYSTEM}), {"tls"}, 1,
                                   today - dt.timedelta(days=14))
-        row = workflow.create(s, system, snapshot, regime.id, proposal.level)
-        workflow.submit(s, row, system, system.operator, "Lê Văn C, Giám đốc Trung tâm Chuyển đổi số",
-                        today - dt.timedelta(days=13), today)
-        workflow.appraise(s, row, inv, system, regime, keys["demo-attt"], OFFICERS[0][2], "agree", None,
-                          today - dt.timedelta(days=6), today)
-        workflow.approve(s, row, inv, system, regime, keys["demo-chu-quan"], OFFICERS[1][2],
-                         f"{1000 + today.timetuple().tm_yday}/QĐ-UBND", None, today - dt.timedelta(days=1), today)
+        row = workflow.create(s, system, snapshot, regime.id, proposal.level, regimes=rules.regimes,
+                              on=today - dt.timedelta(days=14))
+        workflow.submit(s, row, system=system, org=system.operator,
+                        signer="Lê Văn C, Giám đốc Trung tâm Chuyển đổi số", on=today - dt.timedelta(days=13),
+                        today=today)
+
+        def signed(key: str, signer: str, days_ago: int) -> workflow.SignedStep:
+            return workflow.SignedStep(inventory=inv, system=system, regimes=rules.regimes, key=keys[key], signer=signer,
+                                       on=today - dt.timedelta(days=days_ago), today=today)
+
+        workflow.appraise(s, row, signed("demo-attt", OFFICERS[0][2], 6), opinion="agree", conditions=None)
+        workflow.approve(s, row, signed("demo-chu-quan", OFFICERS[1][2], 1),
+                         decision_number=f"{1000 + today.timetuple().tm_yday}/QĐ-UBND", level=None)
     files = render_dossier(ws, row, ws.root / "reports-out")
     with store.session() as s:
         report = verify_ledger(s)

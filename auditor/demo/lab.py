@@ -10,6 +10,7 @@ import datetime as dt
 import ipaddress
 import ssl
 from dataclasses import dataclass
+from typing import Any
 
 from auditor import clock
 from auditor.labs.certs import Issued, issue, make_ca
@@ -53,7 +54,7 @@ class DemoLab:
         self.served: list[Served] = []
         self.stray: list[Served] = []  # listening, but declared nowhere
 
-    def _tls(self, system: str, host: str, port: int, what: str, server_name: str, **kw) -> None:  # type: ignore[no-untyped-def]
+    def _tls(self, system: str, host: str, port: int, what: str, server_name: str, **kw: Any) -> None:
         server = self.zoo.tls(f"{system}-{host}-{port}", set(), server_name=server_name,
                               address=_loopback(self.addresses[(system, host)]), **kw)
         self.served.append(Served(system, host, port, server.listener, what))

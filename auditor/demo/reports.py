@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from auditor.context import Context
 from auditor.obligations.evaluate import evaluate_obligations
-from auditor.obligations.model import Result
+from auditor.obligations.model import Result, load_rules
 from auditor.records.load import load_records
 from auditor.reporting.annual import load_annual_spec, publish_annual, reporting_period
 from auditor.reporting.drill import publish_drill
@@ -26,7 +26,8 @@ class DemoReports:
 
 def reporting_year(ctx: Context, today: dt.date) -> int:
     """The year whose reporting period contains today (from 15/12 on, the next year's)."""
-    spec = load_annual_spec(ctx.ws.content("profiles"))
+    profiles = ctx.ws.content("profiles")
+    spec = load_annual_spec(profiles, load_rules(profiles))
     return today.year + 1 if reporting_period(spec, today.year + 1)[0] <= today else today.year
 
 

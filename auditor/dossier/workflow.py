@@ -11,18 +11,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from auditor.i18n import _
 from auditor.inventory.model import Inventory, System
 from auditor.ledger.chain import append, canonical, sha256_hex
-from auditor.levels.regimes import Calendar, RegimeSpec
+from auditor.levels.regimes import Calendar, Regimes, RegimeSpec
 from auditor.problems import UserError
 from auditor.signing import fingerprint, raw_public, sign
 from auditor.store.tables import DossierRow, OfficerKeyRow
 from auditor.vocabulary import DossierState
 
-OPEN_STATES = ("draft", "submitted", "appraised")
+OPEN_STATES = tuple(s for s in DossierState if s.in_progress)
 OPINIONS = ("agree", "agree_with_conditions", "disagree")
 
 
@@ -30,15 +30,29 @@ class WorkflowError(UserError):
     """A transition that is not allowed; the message says why (exit code 2)."""
 
 
-def create(session: Session, system: System, snapshot: dict[str, Any], regime: str, level: int) -> DossierRow:
+def check_regime(regimes: Regimes, regime_id: str, system: System, on: dt.date) -> None:
+    """A dossier step on ``on`` is taken under a regime in force then, or one a transitional provision still allows
+    for this system (NĐ 331/2026 Điều 39.1)."""
+    if regimes.usable(regime_id, system.investment_decided_on, on):
+        return
+    spec = regimes.get(regime_id)
+    raise WorkflowError(_("{regime} is not in force on {date} (in force {start} – {end}), and no transitional provision "
+                          "lets {system} use it then").format(
+        regime=regime_id, date=on.isoformat(), start=spec.effective_from.isoformat(),
+        end=spec.effective_until.isoformat() if spec.effective_until else "…", system=system.id))
+
+
+def create(session: Session, system: System, snapshot: dict[str, Any], regime: str, level: int, *,
+           regimes: Regimes, on: dt.date) -> DossierRow:
+    check_regime(regimes, regime, system, on)
     pending = session.exec(select(DossierRow).where(DossierRow.system_id == system.id,
-                                                    DossierRow.state.in_(OPEN_STATES))).first()  # type: ignore[attr-defined]
+                                                    col(DossierRow.state).in_(OPEN_STATES))).first()
     if pending is not None:
         raise WorkflowError(_("system {system} already has dossier {id} in state {state}; finish or return it first")
                             .format(system=system.id, id=pending.id, state=pending.state))
     version = len(session.exec(select(DossierRow).where(DossierRow.system_id == system.id)).all()) + 1
     snapshot = {**snapshot, "version": version}
-    row = DossierRow(system_id=system.id, version=version, state="draft", regime=regime, proposed_level=level,
+    row = DossierRow(system_id=system.id, version=version, state=DossierState.DRAFT, regime=regime, proposed_level=level,
                      snapshot=snapshot, snapshot_sha256=sha256_hex(canonical(snapshot)))
     session.add(row)
     session.flush()
@@ -91,14 +105,14 @@ def _authorised(inv: Inventory, system: System, regime: RegimeSpec, level: int, 
             allowed=", ".join(sorted(allowed)), org=org, reference=regime.references.get("authority", "")))
 
 
-def submit(session: Session, row: DossierRow, system: System, org: str, signer: str, on: dt.date,
+def submit(session: Session, row: DossierRow, *, system: System, org: str, signer: str, on: dt.date,
            today: dt.date) -> None:
-    _state(row, ("draft",), _("submitted"))
+    _state(row, (DossierState.DRAFT,), _("submitted"))
     if org != system.operator:
         raise WorkflowError(_("the operator ({operator}) submits the dossier, not {org}")
                             .format(operator=system.operator, org=org))
     _check_date(on, today, created_on(row))
-    row.state, row.submitted_on = "submitted", on
+    row.state, row.submitted_on = DossierState.SUBMITTED, on
     row.parties = {**row.parties, "submission": {"organisation": org, "signer": signer, "on": on.isoformat()}}
     session.add(row)
     append(session, "dossier.submitted", f"dossier/{row.id}", {"dossier": row.id, "organisation": org,
@@ -115,6 +129,19 @@ class SigningKey:
             raise WorkflowError(_("the key file does not match the registered key {name}").format(name=self.row.name))
 
 
+@dataclass(frozen=True)
+class SignedStep:
+    """Who signs a step of a dossier, with which key, on which day, under which inventory and regime."""
+
+    inventory: Inventory
+    system: System
+    regimes: Regimes
+    key: SigningKey
+    signer: str
+    on: dt.date
+    today: dt.date
+
+
 def _signed_step(session: Session, row: DossierRow, key: SigningKey, kind: str, decision: dict[str, Any]) -> dict[str, Any]:
     key.check()
     signature = sign(key.private, key.row.name, row.snapshot, decision)
@@ -124,54 +151,57 @@ def _signed_step(session: Session, row: DossierRow, key: SigningKey, kind: str, 
     return entry
 
 
-def appraise(session: Session, row: DossierRow, inv: Inventory, system: System, regime: RegimeSpec, key: SigningKey,
-             signer: str, opinion: str, conditions: str | None, on: dt.date, today: dt.date) -> None:
-    _state(row, ("submitted",), _("appraised"))
+def appraise(session: Session, row: DossierRow, step: SignedStep, *, opinion: str, conditions: str | None) -> None:
+    _state(row, (DossierState.SUBMITTED,), _("appraised"))
     if opinion not in OPINIONS:
         raise WorkflowError(_("the opinion is one of: {options}").format(options=", ".join(OPINIONS)))
     if opinion == "agree_with_conditions" and not conditions:
         raise WorkflowError(_("an opinion 'agree with conditions' needs the conditions"))
-    _authorised(inv, system, regime, row.proposed_level, "appraise", key.row.organisation_id)
+    check_regime(step.regimes, row.regime, step.system, step.on)
+    _authorised(step.inventory, step.system, step.regimes.get(row.regime), row.proposed_level, "appraise",
+                step.key.row.organisation_id)
     assert row.submitted_on is not None
-    _check_date(on, today, row.submitted_on)
+    _check_date(step.on, step.today, row.submitted_on)
     decision = {"step": "appraisal", "dossier": row.id, "opinion": opinion, "conditions": conditions,
-                "organisation": key.row.organisation_id, "signer": signer, "on": on.isoformat()}
-    entry = _signed_step(session, row, key, "dossier.appraised", decision)
-    row.appraised_on, row.appraisal_opinion = on, opinion
-    row.state = "returned" if opinion == "disagree" else "appraised"
+                "organisation": step.key.row.organisation_id, "signer": step.signer, "on": step.on.isoformat()}
+    entry = _signed_step(session, row, step.key, "dossier.appraised", decision)
+    row.appraised_on, row.appraisal_opinion = step.on, opinion
+    row.state = DossierState.RETURNED if opinion == "disagree" else DossierState.APPRAISED
     if opinion == "disagree":
-        row.returned_on = on
+        row.returned_on = step.on
     row.parties = {**row.parties, "appraisal": entry}
     session.add(row)
 
 
-def approve(session: Session, row: DossierRow, inv: Inventory, system: System, regime: RegimeSpec, key: SigningKey,
-            signer: str, decision_number: str, level: int | None, on: dt.date, today: dt.date) -> None:
-    _state(row, ("appraised",), _("approved"))
+def approve(session: Session, row: DossierRow, step: SignedStep, *, decision_number: str, level: int | None) -> None:
+    _state(row, (DossierState.APPRAISED,), _("approved"))
     if not decision_number.strip():
         raise WorkflowError(_("the approval needs the number of the decision"))
     approved_level = level or row.proposed_level
     if not 1 <= approved_level <= 5:
         raise WorkflowError(_("a level is between 1 and 5"))
-    _authorised(inv, system, regime, max(approved_level, row.proposed_level), "approve", key.row.organisation_id)
+    check_regime(step.regimes, row.regime, step.system, step.on)
+    _authorised(step.inventory, step.system, step.regimes.get(row.regime), max(approved_level, row.proposed_level),
+                "approve", step.key.row.organisation_id)
     assert row.appraised_on is not None
-    _check_date(on, today, row.appraised_on)
+    _check_date(step.on, step.today, row.appraised_on)
     decision = {"step": "approval", "dossier": row.id, "decision_number": decision_number.strip(),
-                "approved_level": approved_level, "organisation": key.row.organisation_id, "signer": signer,
-                "on": on.isoformat()}
-    entry = _signed_step(session, row, key, "dossier.approved", decision)
-    row.state, row.approved_on, row.approved_level, row.decision_number = "approved", on, approved_level, \
-        decision_number.strip()
+                "approved_level": approved_level, "organisation": step.key.row.organisation_id, "signer": step.signer,
+                "on": step.on.isoformat()}
+    entry = _signed_step(session, row, step.key, "dossier.approved", decision)
+    row.state, row.approved_on, row.approved_level = DossierState.APPROVED, step.on, approved_level
+    row.decision_number = decision_number.strip()
     row.parties = {**row.parties, "approval": entry}
     session.add(row)
 
 
-def return_(session: Session, row: DossierRow, org: str, signer: str, reason: str, on: dt.date, today: dt.date) -> None:
-    _state(row, ("submitted", "appraised"), _("returned"))
+def return_(session: Session, row: DossierRow, *, org: str, signer: str, reason: str, on: dt.date,
+            today: dt.date) -> None:
+    _state(row, (DossierState.SUBMITTED, DossierState.APPRAISED), _("returned"))
     if not reason.strip():
         raise WorkflowError(_("a returned dossier needs the reason"))
     _check_date(on, today, row.appraised_on or row.submitted_on)
-    row.state, row.returned_on = "returned", on
+    row.state, row.returned_on = DossierState.RETURNED, on
     row.parties = {**row.parties, "return": {"organisation": org, "signer": signer, "reason": reason,
                                              "on": on.isoformat()}}
     session.add(row)

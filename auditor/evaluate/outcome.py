@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Verdict = Literal["fail", "pass", "indeterminate", "not_applicable"]
+from auditor.vocabulary import Severity, Verdict
 
 
 @dataclass(frozen=True)
@@ -14,5 +14,5 @@ class Outcome:
     system: str
     target: str
     verdict: Verdict
-    severity: str
+    severity: Severity
     detail: dict[str, Any] = field(default_factory=dict)

@@ -19,6 +19,7 @@ from auditor.catalogue.checks import Catalogue
 from auditor.catalogue.patch_policy import PatchPolicy
 from auditor.evaluate.outcome import Outcome
 from auditor.probes.packages import PackageInventory
+from auditor.vocabulary import Verdict
 
 PATCH_CHECKS = ("patch.vulnerable_package", "patch.pending_security_updates", "patch.eol_os", "patch.advisories_stale",
                 "patch.collection_failed")
@@ -43,39 +44,40 @@ def evaluate_patch(system: str, host: str, inventory: PackageInventory | None, e
                    catalogue: Catalogue, today: dt.date, open_targets: set[tuple[str, str]]) -> list[Outcome]:
     out: list[Outcome] = []
 
-    def put(check: str, target: str, verdict: str, **detail: object) -> None:
-        out.append(Outcome(check, system, target, verdict, catalogue.get(check).severity, detail))  # type: ignore[arg-type]
+    def put(check: str, target: str, verdict: Verdict, **detail: object) -> None:
+        out.append(Outcome(check, system, target, verdict, catalogue.get(check).severity, detail))
 
     if inventory is None:
-        put("patch.collection_failed", f"{host}:packages", "fail", error=error)
+        put("patch.collection_failed", f"{host}:packages", Verdict.FAIL, error=error)
         for check, target in sorted(open_targets):
             if check != "patch.collection_failed":
-                put(check, target, "indeterminate", error=error)
+                put(check, target, Verdict.INDETERMINATE, error=error)
         return out
-    put("patch.collection_failed", f"{host}:packages", "pass")
+    put("patch.collection_failed", f"{host}:packages", Verdict.PASS)
     # advisories
     max_age = policy.max_age(level)
     if newest is None:
-        put("patch.advisories_stale", f"{host}:advisories", "fail", newest=None, max_age_days=max_age,
+        put("patch.advisories_stale", f"{host}:advisories", Verdict.FAIL, newest=None, max_age_days=max_age,
             release=f"{inventory.os_id} {inventory.codename or inventory.version_id}")
     else:
         age = (today - newest).days
-        put("patch.advisories_stale", f"{host}:advisories", "fail" if age > max_age else "pass",
+        put("patch.advisories_stale", f"{host}:advisories", Verdict.FAIL if age > max_age else Verdict.PASS,
             newest=newest.isoformat(), age_days=age, max_age_days=max_age)
     # security updates the package manager already knows of, not installed
     if inventory.pending_security is None:
-        put("patch.pending_security_updates", f"{host}:updates", "indeterminate",
+        put("patch.pending_security_updates", f"{host}:updates", Verdict.INDETERMINATE,
             reason="the package manager's view is not available for this collection method")
     else:
-        put("patch.pending_security_updates", f"{host}:updates", "fail" if inventory.pending_security else "pass",
+        put("patch.pending_security_updates", f"{host}:updates",
+            Verdict.FAIL if inventory.pending_security else Verdict.PASS,
             packages=list(inventory.pending_security), count=len(inventory.pending_security))
     # end of life
     eol = policy.eol_of(inventory.os_id, inventory.version_id, inventory.codename)
     release = f"{inventory.os_id} {inventory.version_id} ({inventory.codename})"
     if eol is None:
-        put("patch.eol_os", f"{host}:os", "indeterminate", release=release, reason="release not in the table")
+        put("patch.eol_os", f"{host}:os", Verdict.INDETERMINATE, release=release, reason="release not in the table")
     else:
-        put("patch.eol_os", f"{host}:os", "fail" if eol.eol < today else "pass", release=release,
+        put("patch.eol_os", f"{host}:os", Verdict.FAIL if eol.eol < today else Verdict.PASS, release=release,
             eol=eol.eol.isoformat(), reference=eol.reference)
     # vulnerable packages, one finding per source package (RPM advisories may name binary packages)
     key = version_key(inventory.package_format)
@@ -102,9 +104,9 @@ def evaluate_patch(system: str, host: str, inventory: PackageInventory | None, e
     for source, entry in sorted(vulnerable.items()):
         target = f"{host}:{source}"
         reported.add(target)
-        put("patch.vulnerable_package", target, "fail", package=source, installed=entry["installed"],
+        put("patch.vulnerable_package", target, Verdict.FAIL, package=source, installed=entry["installed"],
             fixed=entry["fixed"], advisories=sorted(entry["advisories"]), binaries=entry["binaries"])
     for check, target in sorted(open_targets):
         if check == "patch.vulnerable_package" and target not in reported:
-            put(check, target, "pass")  # upgraded since
+            put(check, target, Verdict.PASS)  # upgraded since
     return out

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.catalogue.checks import Catalogue
-from auditor.catalogue.ports_policy import PortPolicySpec
-from auditor.evaluate.outcome import Outcome, Verdict
+from auditor.catalogue.ports_policy import AdminServices, PortPolicySpec
+from auditor.evaluate.outcome import Outcome
 from auditor.probes.nmap_ports import OpenPort, PortObservation
+from auditor.vocabulary import Verdict
 
 PORT_CHECKS = ("ports.unexpected_open", "ports.approved_closed", "ports.service_changed", "ports.admin_exposed")
 Baseline = dict[tuple[str, int], tuple[str, str, str]]  # (address, port) → (service, product, version)
@@ -36,7 +37,7 @@ def service_change(declared: tuple[int, str, str | None, str | None] | None, fir
     return None
 
 
-def evaluate_ports(obs: PortObservation, policy: PortPolicySpec, admin_ports: dict[int, str], catalogue: Catalogue,
+def evaluate_ports(obs: PortObservation, policy: PortPolicySpec, admin: AdminServices, catalogue: Catalogue,
                    baseline: Baseline, open_targets: set[tuple[str, str]]) -> list[Outcome]:
     """``baseline``: the first observation of each open port; ``open_targets``: this host's open findings."""
     t = obs.target
@@ -47,32 +48,33 @@ def evaluate_ports(obs: PortObservation, policy: PortPolicySpec, admin_ports: di
 
     if not obs.ok:
         for check, target in sorted(open_targets):
-            put(check, target, "indeterminate", error=obs.error)
+            put(check, target, Verdict.INDETERMINATE, error=obs.error)
         return out
     approved = {p[0]: p for p in t.approved if p[1] == "tcp"}
     open_numbers = {op.port for op in obs.open_ports}
     for op in obs.open_ports:
         target = port_target(obs, op)
         if op.port in approved:
-            put("ports.unexpected_open", target, "pass")
+            put("ports.unexpected_open", target, Verdict.PASS)
         else:
-            put("ports.unexpected_open", target, "fail", address=op.address, port=op.port, service=op.service,
+            put("ports.unexpected_open", target, Verdict.FAIL, address=op.address, port=op.port, service=op.service,
                 product=op.product, version=op.version)
-        if op.port in admin_ports and t.exposure in policy.admin_exposed_on:
-            put("ports.admin_exposed", target, "fail", address=op.address, port=op.port,
-                service=admin_ports[op.port], exposure=t.exposure)
+        found = admin.identify(op.port, op.service, op.product)
+        if found is not None and t.exposure in policy.admin_exposed_on:
+            put("ports.admin_exposed", target, Verdict.FAIL, address=op.address, port=op.port, service=found[0],
+                recognised_by=found[1], nmap_service=op.service, product=op.product, exposure=t.exposure)
         else:
-            put("ports.admin_exposed", target, "pass")
+            put("ports.admin_exposed", target, Verdict.PASS)
         before = service_change(approved.get(op.port), baseline.get((op.address, op.port)), op)
         if before is not None:
-            put("ports.service_changed", target, "fail", before=before,
+            put("ports.service_changed", target, Verdict.FAIL, before=before,
                 now={"service": op.service, "product": op.product, "version": op.version})
         else:
-            put("ports.service_changed", target, "pass")
+            put("ports.service_changed", target, Verdict.PASS)
     for port in sorted(approved):
         target = f"{t.host_id}:{port}"
-        put("ports.approved_closed", target, "pass" if port in open_numbers else "fail", port=port)
+        put("ports.approved_closed", target, Verdict.PASS if port in open_numbers else Verdict.FAIL, port=port)
     reported = {(o.check, o.target) for o in out}
     for check, target in sorted(open_targets - reported):
-        put(check, target, "pass")  # a finding of a port no longer open: resolved by this successful scan
+        put(check, target, Verdict.PASS)  # a finding of a port no longer open: resolved by this successful scan
     return out

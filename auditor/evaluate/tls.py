@@ -10,8 +10,9 @@ from cryptography import x509
 from auditor.catalogue.checks import Catalogue
 from auditor.catalogue.tls_policy import TlsPolicy
 from auditor.evaluate import certs
-from auditor.evaluate.outcome import Outcome, Verdict
+from auditor.evaluate.outcome import Outcome
 from auditor.probes.tls_observation import TlsObservation
+from auditor.vocabulary import Verdict
 
 TLS_CHECKS = (
     "target.unreachable", "tls.not_tls",
@@ -60,20 +61,20 @@ def evaluate_tls(obs: TlsObservation, policy: TlsPolicy, catalogue: Catalogue, n
     j = _Judge(obs, policy, catalogue, now)
     t = obs.target
     if not obs.reachable:
-        j.put("target.unreachable", "fail", address=t.address, port=t.port, error=obs.connectivity_error)
-        j.rest("indeterminate", reason="unreachable")
+        j.put("target.unreachable", Verdict.FAIL, address=t.address, port=t.port, error=obs.connectivity_error)
+        j.rest(Verdict.INDETERMINATE, reason="unreachable")
         return list(j.out.values())
-    j.put("target.unreachable", "pass")
+    j.put("target.unreachable", Verdict.PASS)
     if not obs.speaks_tls:
         if obs.answers_tls is not False:
             # it answers TLS, but nothing sslyze offers: not a pass, not a "not TLS" either
-            j.put("tls.not_tls", "indeterminate", error=obs.connectivity_error)
-            j.rest("indeterminate", reason="no TLS handshake possible", error=obs.connectivity_error)
+            j.put("tls.not_tls", Verdict.INDETERMINATE, error=obs.connectivity_error)
+            j.rest(Verdict.INDETERMINATE, reason="no TLS handshake possible", error=obs.connectivity_error)
         else:
-            j.put("tls.not_tls", "fail", error=obs.connectivity_error)
-            j.rest("indeterminate", reason="not TLS")
+            j.put("tls.not_tls", Verdict.FAIL, error=obs.connectivity_error)
+            j.rest(Verdict.INDETERMINATE, reason="not TLS")
         return list(j.out.values())
-    j.put("tls.not_tls", "pass")
+    j.put("tls.not_tls", Verdict.PASS)
     _certificates(j)
     _protocols_and_suites(j)
     _hsts(j)
@@ -87,36 +88,36 @@ def _certificates(j: _Judge) -> None:
                    "tls.cert.weak_key", "tls.cert.weak_signature")
     if not obs.chain_pem:
         for c in cert_checks:
-            j.put(c, "indeterminate", error=obs.errors.get("certificate_info", "no certificate received"))
+            j.put(c, Verdict.INDETERMINATE, error=obs.errors.get("certificate_info", "no certificate received"))
         return
     chain = [x509.load_pem_x509_certificate(p) for p in obs.chain_pem]
     leaf = chain[0]
     not_before, not_after, days_left = certs.validity(leaf, j.now)
     dates = {"not_before": not_before.isoformat(), "not_after": not_after.isoformat(), "days_left": days_left}
     if j.now > not_after or j.now < not_before:
-        j.put("tls.cert.expired", "fail", **dates)
-        j.put("tls.cert.expiring", "not_applicable", **dates)
+        j.put("tls.cert.expired", Verdict.FAIL, **dates)
+        j.put("tls.cert.expiring", Verdict.NOT_APPLICABLE, **dates)
     else:
-        j.put("tls.cert.expired", "pass", **dates)
+        j.put("tls.cert.expired", Verdict.PASS, **dates)
         warn = policy.cert_expiry_warn_days
-        j.put("tls.cert.expiring", "fail" if days_left < warn else "pass", warn_days=warn, **dates)
+        j.put("tls.cert.expiring", Verdict.FAIL if days_left < warn else Verdict.PASS, warn_days=warn, **dates)
 
     anchors = list(certs.system_anchors())
     if obs.target.ca_bundle:
         anchors += certs.load_anchors(obs.target.ca_bundle)
     trusted = certs.chain_is_trusted(chain, anchors)
     store = "system" + (f" + {obs.target.ca_bundle}" if obs.target.ca_bundle else "")
-    j.put("tls.cert.untrusted", "pass" if trusted else "fail", trust_store=store,
+    j.put("tls.cert.untrusted", Verdict.PASS if trusted else Verdict.FAIL, trust_store=store,
           self_signed=certs.is_self_signed(leaf), issuer=leaf.issuer.rfc4514_string())
 
     name = obs.target.name_to_check
-    j.put("tls.cert.hostname_mismatch", "pass" if certs.covers_name(leaf, name) else "fail", name=name,
+    j.put("tls.cert.hostname_mismatch", Verdict.PASS if certs.covers_name(leaf, name) else Verdict.FAIL, name=name,
           subject=leaf.subject.rfc4514_string())
 
     key = certs.key_info(leaf)
     weak_key = ((key.kind == "RSA" and key.bits < policy.rsa_min_bits)
                 or (key.kind == "EC" and key.bits < policy.ec_min_bits) or key.kind == "DSA")
-    j.put("tls.cert.weak_key", "fail" if weak_key else "pass", key=f"{key.kind} {key.bits}",
+    j.put("tls.cert.weak_key", Verdict.FAIL if weak_key else Verdict.PASS, key=f"{key.kind} {key.bits}",
           minimum=f"RSA {policy.rsa_min_bits}, EC {policy.ec_min_bits}")
 
     weak = []
@@ -127,7 +128,7 @@ def _certificates(j: _Judge) -> None:
         if h:
             weak.append({"position": "leaf" if i == 0 else f"intermediate {i}", "hash": h,
                          "subject": cert.subject.rfc4514_string()})
-    j.put("tls.cert.weak_signature", "fail" if weak else "pass", certificates=weak)
+    j.put("tls.cert.weak_signature", Verdict.FAIL if weak else Verdict.PASS, certificates=weak)
 
 
 def _protocols_and_suites(j: _Judge) -> None:
@@ -136,11 +137,11 @@ def _protocols_and_suites(j: _Judge) -> None:
     legacy = sorted(v for v in LEGACY_VERSIONS if v in accepted_versions and v not in policy.allowed_versions)
     legacy_errors = {v: obs.errors[_VERSION_COMMAND[v]] for v in LEGACY_VERSIONS if _VERSION_COMMAND[v] in obs.errors}
     if legacy:
-        j.put("tls.protocol.legacy", "fail", versions=legacy)
+        j.put("tls.protocol.legacy", Verdict.FAIL, versions=legacy)
     elif legacy_errors:
-        j.put("tls.protocol.legacy", "indeterminate", errors=legacy_errors)
+        j.put("tls.protocol.legacy", Verdict.INDETERMINATE, errors=legacy_errors)
     else:
-        j.put("tls.protocol.legacy", "pass", versions=sorted(accepted_versions))
+        j.put("tls.protocol.legacy", Verdict.PASS, versions=sorted(accepted_versions))
 
     all_errors = {v: obs.errors[c] for v, c in _VERSION_COMMAND.items() if c in obs.errors}
     weak, no_fs = [], []
@@ -154,24 +155,24 @@ def _protocols_and_suites(j: _Judge) -> None:
             no_fs.append({"version": s.version, "suite": s.name})
     for check, found in (("tls.cipher.weak", weak), ("tls.cipher.no_forward_secrecy", no_fs)):
         if found:
-            j.put(check, "fail", suites=found)
+            j.put(check, Verdict.FAIL, suites=found)
         elif all_errors:
-            j.put(check, "indeterminate", errors=all_errors)
+            j.put(check, Verdict.INDETERMINATE, errors=all_errors)
         else:
-            j.put(check, "pass")
+            j.put(check, Verdict.PASS)
 
 
 def _hsts(j: _Judge) -> None:
     obs = j.obs
     if not obs.target.is_web:
-        j.put("tls.hsts.missing", "not_applicable", protocol=obs.target.protocol)
+        j.put("tls.hsts.missing", Verdict.NOT_APPLICABLE, protocol=obs.target.protocol)
     elif obs.hsts_header_seen is None:
-        j.put("tls.hsts.missing", "indeterminate", error=obs.errors.get("http_headers", "no HTTP response"))
+        j.put("tls.hsts.missing", Verdict.INDETERMINATE, error=obs.errors.get("http_headers", "no HTTP response"))
     elif not obs.hsts_header_seen:
-        j.put("tls.hsts.missing", "fail", header=None, minimum=j.policy.hsts_min_age)
+        j.put("tls.hsts.missing", Verdict.FAIL, header=None, minimum=j.policy.hsts_min_age)
     else:
         age = obs.hsts_max_age or 0
-        j.put("tls.hsts.missing", "fail" if age < j.policy.hsts_min_age else "pass", max_age=age,
+        j.put("tls.hsts.missing", Verdict.FAIL if age < j.policy.hsts_min_age else Verdict.PASS, max_age=age,
               minimum=j.policy.hsts_min_age)
 
 
@@ -180,9 +181,9 @@ def _vulnerabilities(j: _Judge) -> None:
 
     def flag(check: str, value: bool | None, command: str, **detail: Any) -> None:
         if value is None:
-            j.put(check, "indeterminate", error=obs.errors.get(command, "not probed"))
+            j.put(check, Verdict.INDETERMINATE, error=obs.errors.get(command, "not probed"))
         else:
-            j.put(check, "fail" if value else "pass", **detail)
+            j.put(check, Verdict.FAIL if value else Verdict.PASS, **detail)
 
     flag("tls.vuln.heartbleed", obs.heartbleed, "heartbleed")
     flag("tls.vuln.ccs_injection", obs.ccs_injection, "openssl_ccs_injection")

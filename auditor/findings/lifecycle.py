@@ -15,13 +15,14 @@ from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from auditor.evaluate.outcome import Outcome
 from auditor.i18n import _
 from auditor.ledger.chain import append
 from auditor.problems import UserError
-from auditor.store.tables import FindingRow, RiskAcceptanceRow
+from auditor.store.tables import FindingRow, RiskAcceptanceRow, table_of
+from auditor.vocabulary import FindingStatus, Severity, Verdict
 
 
 @dataclass(frozen=True)
@@ -37,35 +38,35 @@ def apply_outcomes(session: Session, run_id: int, outcomes: Iterable[Outcome], n
     systems = {o.system for o in outcomes}
     existing: dict[tuple[str, str, str], FindingRow] = {}
     if systems:
-        for row in session.exec(select(FindingRow).where(FindingRow.system_id.in_(systems))):  # type: ignore[attr-defined]
-            existing[(row.check_id, row.system_id, row.target)] = row
+        for found in session.exec(select(FindingRow).where(col(FindingRow.system_id).in_(systems))):
+            existing[(found.check_id, found.system_id, found.target)] = found
     opened = updated = resolved = indeterminate = 0
     new_rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     for o in outcomes:
         key = (o.check, o.system, o.target)
         row = existing.get(key)
-        if o.verdict == "indeterminate":
+        if o.verdict is Verdict.INDETERMINATE:
             indeterminate += 1
             continue
-        if o.verdict == "fail":
+        if o.verdict is Verdict.FAIL:
             if row is None:
                 if key not in new_rows:
                     opened += 1
                 new_rows[key] = {"check_id": o.check, "system_id": o.system, "target": o.target,
-                                 "severity": o.severity, "status": "open", "first_seen": now, "last_seen": now,
+                                 "severity": o.severity, "status": FindingStatus.OPEN, "first_seen": now, "last_seen": now,
                                  "times_seen": 1, "last_run_id": run_id, "detail": o.detail}
                 continue
             else:
-                if row.status != "open":
-                    row.status, row.resolved_at = "open", None
+                if row.status != FindingStatus.OPEN:
+                    row.status, row.resolved_at = FindingStatus.OPEN, None
                     opened += 1
                 else:
                     updated += 1
                 row.last_seen, row.last_run_id, row.severity, row.detail = now, run_id, o.severity, o.detail
                 row.times_seen += 1
             session.add(row)
-        elif row is not None and row.status == "open":
-            row.status, row.resolved_at, row.last_run_id = "resolved", now, run_id
+        elif row is not None and row.status == FindingStatus.OPEN:
+            row.status, row.resolved_at, row.last_run_id = FindingStatus.RESOLVED, now, run_id
             session.add(row)
             resolved += 1
     if new_rows:  # many at once after a first scan: a bulk insert, not one ORM object each
@@ -79,8 +80,8 @@ class FindingView:
     check: str
     system: str
     target: str
-    severity: str
-    status: str  # open, accepted, resolved
+    severity: Severity
+    status: FindingStatus
     first_seen: dt.datetime
     last_seen: dt.datetime
     resolved_at: dt.datetime | None
@@ -97,31 +98,31 @@ class FindingView:
 
 def effective_view(row: Any, acceptance: RiskAcceptanceRow | None, today: dt.date) -> FindingView:
     """``row``: a FindingRow or a row of the same columns."""
-    status = row.status
+    status = FindingStatus(row.status)
     acc = None
     if acceptance is not None:
         active = acceptance.expires_on >= today
         acc = {"justification": acceptance.justification, "accepted_by": acceptance.accepted_by,
                "accepted_at": acceptance.accepted_at.isoformat(), "expires_on": acceptance.expires_on.isoformat(),
                "expired": not active}
-        if row.status == "open" and active:
-            status = "accepted"
-    return FindingView(row.id, row.check_id, row.system_id, row.target, row.severity, status,
+        if status is FindingStatus.OPEN and active:
+            status = FindingStatus.ACCEPTED
+    return FindingView(row.id, row.check_id, row.system_id, row.target, Severity(row.severity), status,
                        row.first_seen, row.last_seen, row.resolved_at, row.detail, acc)
 
 
 def list_findings(session: Session, today: dt.date, *, systems: set[str] | None = None,
                   include_resolved: bool = False, check_prefix: str | None = None) -> list[FindingView]:
-    table = FindingRow.__table__  # type: ignore[attr-defined]
+    table = table_of(FindingRow)
     query = sa_select(table)  # plain rows: a scan can leave thousands of findings to show
     if systems:
         query = query.where(table.c.system_id.in_(systems))
     if not include_resolved:
-        query = query.where(table.c.status == "open")
+        query = query.where(table.c.status == FindingStatus.OPEN)
     rows = list(session.execute(query.order_by(table.c.system_id, table.c.target, table.c.check_id)))
     latest: dict[int, RiskAcceptanceRow] = {}
     if rows:
-        for acc in session.exec(select(RiskAcceptanceRow).order_by(RiskAcceptanceRow.id)):
+        for acc in session.exec(select(RiskAcceptanceRow).order_by(col(RiskAcceptanceRow.id))):
             latest[acc.finding_id] = acc
     views = [effective_view(r, latest.get(r.id), today) for r in rows]
     if check_prefix:
@@ -138,7 +139,7 @@ def accept_risk(session: Session, finding_id: int, justification: str, accepted_
     row = session.get(FindingRow, finding_id)
     if row is None:
         raise AcceptanceError(_("no finding has the id {id}").format(id=finding_id))
-    if row.status != "open":
+    if row.status != FindingStatus.OPEN:
         raise AcceptanceError(_("only an open finding can be accepted; this one is {status}").format(status=row.status))
     if expires_on < today:
         raise AcceptanceError(_("the expiry date {date} is already past").format(date=expires_on.isoformat()))

@@ -14,6 +14,7 @@ from typing import Any
 from auditor.i18n import _
 from auditor.inventory.model import Inventory, System
 from auditor.problems import Problem
+from auditor.vocabulary import Lifecycle
 from auditor.yamlsafe import LoadedYaml, Path_
 
 
@@ -52,7 +53,7 @@ def check_references(data: dict[str, Any], loaded: LoadedYaml, workspace: Path) 
     p: list[Problem] = []
     orgs = _items(data.get("organisations"))
     systems = _items(data.get("systems"))
-    roles = {o.get("id"): o.get("roles") if isinstance(o.get("roles"), list) else [] for _i, o in orgs}
+    roles: dict[Any, list[Any]] = {o.get("id"): r if isinstance(r := o.get("roles"), list) else [] for _i, o in orgs}
     p += _duplicates(((("organisations", i, "id"), o.get("id")) for i, o in orgs), loaded, _("organisation id"))
     p += _duplicates(((("systems", i, "id"), s.get("id")) for i, s in systems), loaded, _("system id"))
 
@@ -108,16 +109,16 @@ def check_dates(inv: Inventory, loaded: LoadedYaml, today: dt.date) -> list[Prob
 
 def _system_dates(s: System, base: Path_, loaded: LoadedYaml, today: dt.date) -> list[Problem]:
     p = []
-    if s.lifecycle in ("operating", "upgrading", "retired") and s.go_live is None:
+    if (s.lifecycle.in_service or s.lifecycle is Lifecycle.RETIRED) and s.go_live is None:
         p.append(loaded.problem((*base, "go_live"), _("a system that is {state} needs its go-live date")
                                 .format(state=s.lifecycle)))
-    if s.lifecycle in ("operating", "upgrading") and s.go_live is not None and s.go_live > today:
+    if s.lifecycle.in_service and s.go_live is not None and s.go_live > today:
         p.append(loaded.problem((*base, "go_live"),
                                 _("go-live date {date} is in the future for a system that is {state}")
                                 .format(date=s.go_live.isoformat(), state=s.lifecycle)))
-    if s.lifecycle == "retired" and s.retired_on is None:
+    if s.lifecycle is Lifecycle.RETIRED and s.retired_on is None:
         p.append(loaded.problem((*base, "retired_on"), _("a retired system needs its retirement date")))
-    if s.retired_on is not None and s.lifecycle != "retired":
+    if s.retired_on is not None and s.lifecycle is not Lifecycle.RETIRED:
         p.append(loaded.problem((*base, "retired_on"), _("only a retired system has a retirement date")))
     if s.retired_on is not None and s.go_live is not None and s.retired_on < s.go_live:
         p.append(loaded.problem((*base, "retired_on"), _("retired on {retired} before going live on {live}")

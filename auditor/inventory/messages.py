@@ -8,6 +8,7 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from auditor.i18n import _
 from auditor.problems import Problem
@@ -45,7 +46,7 @@ def _expected(ctx: dict[str, Any]) -> str:
     return str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
 
 
-def describe(error: dict[str, Any], root: type[BaseModel], path: Path_) -> str:
+def describe(error: ErrorDetails, root: type[BaseModel], path: Path_) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     value = error.get("input")
@@ -58,7 +59,7 @@ def describe(error: dict[str, Any], root: type[BaseModel], path: Path_) -> str:
         if close:
             return _("unknown key; did you mean {suggestion!r}?").format(suggestion=close[0])
         return _("unknown key; known keys: {known}").format(known=", ".join(known))
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         return _("{value!r} is not one of: {expected}").format(value=value, expected=_expected(ctx))
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return _("must be a whole number, not {value!r}").format(value=value)

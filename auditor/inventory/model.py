@@ -15,8 +15,8 @@ from pydantic_core import PydanticCustomError
 
 from auditor.i18n import pick
 from auditor.inventory.types import Address, Email, HostName, Id, Phone
+from auditor.vocabulary import Lifecycle
 
-Lifecycle = Literal["planned", "building", "operating", "upgrading", "retired"]
 Role = Literal["owner", "operator", "security_unit", "appraiser"]
 InformationKind = Literal["public", "private", "personal", "state_secret"]
 SystemKind = Literal["internal", "online_service", "infrastructure", "industrial_control", "other"]
@@ -184,13 +184,30 @@ class System(Strict):
     lifecycle: Lifecycle
     go_live: dt.date | None = None
     retired_on: dt.date | None = None
+    # the investment decision (quyết định đầu tư): a system under investment before 01/7/2026 may finish its
+    # appraisal and approval under NĐ 85 (NĐ 331/2026 Điều 39.1)
+    investment_decided_on: dt.date | None = None
     facts: Facts = Field(default_factory=Facts)
     components: list[Component] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
     hosts: list[Host] = Field(default_factory=list)
     endpoints: list[Endpoint] = Field(default_factory=list)
 
-    @field_validator("go_live", "retired_on", mode="before")
+    def in_service_on(self, day: dt.date) -> bool:
+        """Whether the system was in service at the end of ``day``, by its declared dates."""
+        if self.go_live is None or self.go_live > day:
+            return False
+        if self.lifecycle is Lifecycle.RETIRED:
+            return self.retired_on is not None and day < self.retired_on
+        return self.lifecycle.in_service
+
+    def handles_procedures(self) -> str | None:
+        """Where it handles administrative procedures: 'the system' or a component's id; None if nowhere."""
+        if self.facts.administrative_procedures:
+            return self.id
+        return next((c.id for c in self.components if c.facts.administrative_procedures), None)
+
+    @field_validator("go_live", "retired_on", "investment_decided_on", mode="before")
     @classmethod
     def _dates_are_text(cls, value: Any) -> Any:
         if isinstance(value, int | float) and not isinstance(value, bool):

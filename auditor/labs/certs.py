@@ -15,6 +15,7 @@ from cryptography.x509.oid import NameOID
 from auditor import clock
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+SigningHash = hashes.SHA256 | hashes.SHA384 | hashes.SHA512  # what cryptography's builder signs with
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def _name(cn: str) -> x509.Name:
 
 
 def make_ca(cn: str = "Auditor Lab Root CA", *, key: PrivateKey | None = None,
-            hash_alg: hashes.HashAlgorithm | None = None) -> Issued:
+            hash_alg: SigningHash | None = None) -> Issued:
     key = key or new_key("ec", 256)
     now = clock.now()
     cert = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn))
@@ -70,7 +71,7 @@ def make_ca(cn: str = "Auditor Lab Root CA", *, key: PrivateKey | None = None,
 
 def issue(ca: Issued | None, names: list[str], *, key: PrivateKey | None = None,
           not_before: dt.datetime | None = None, not_after: dt.datetime | None = None,
-          hash_alg: hashes.HashAlgorithm | None = None) -> Issued:
+          hash_alg: SigningHash | None = None) -> Issued:
     """A server certificate for ``names`` (DNS names or IP addresses); self-signed when ``ca`` is None."""
     key = key or new_key("ec", 256)
     now = clock.now()

@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from auditor import clock
 from auditor.store.tables import LedgerRow
@@ -37,7 +37,7 @@ def entry_hash(seq: int, at: dt.datetime, kind: str, subject: str, payload: dict
 
 def append(session: Session, kind: str, subject: str, payload: dict[str, Any]) -> LedgerRow:
     """Append one entry in the caller's transaction (so it lands with the change it records, or not at all)."""
-    last = session.exec(select(LedgerRow).order_by(LedgerRow.seq.desc()).limit(1)).first()  # type: ignore[union-attr]
+    last = session.exec(select(LedgerRow).order_by(col(LedgerRow.seq).desc()).limit(1)).first()
     seq = (last.seq + 1) if last else 1
     prev = last.hash if last else GENESIS
     at = clock.now()

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from auditor.i18n import _
 from auditor.ledger.chain import GENESIS, canonical, entry_hash, sha256_hex
 from auditor.signing import decision_digest, verify_signature
 from auditor.store.tables import DossierRow, LedgerRow, OfficerKeyRow
+from auditor.vocabulary import DossierState
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def _chain(rows: list[LedgerRow]) -> list[Break]:
 
 
 def verify_ledger(session: Session) -> VerifyReport:
-    rows = list(session.exec(select(LedgerRow).order_by(LedgerRow.id)))
+    rows = list(session.exec(select(LedgerRow).order_by(col(LedgerRow.id))))
     breaks = _chain(rows)
     keys: dict[str, str] = {}
     for row in rows:
@@ -120,8 +121,8 @@ def _signed(row: LedgerRow, dossier: DossierRow | None, keys: dict[str, str]) ->
     return out
 
 
-_STATE_OF_KIND = {"dossier.created": "draft", "dossier.submitted": "submitted", "dossier.approved": "approved",
-                  "dossier.returned": "returned"}
+_STATE_OF_KIND = {"dossier.created": DossierState.DRAFT, "dossier.submitted": DossierState.SUBMITTED,
+                  "dossier.approved": DossierState.APPROVED, "dossier.returned": DossierState.RETURNED}
 
 
 def _recorded(d: DossierRow, last: LedgerRow | None) -> list[Break]:
@@ -130,12 +131,13 @@ def _recorded(d: DossierRow, last: LedgerRow | None) -> list[Break]:
         return [Break("not_recorded", where, _("dossier {id} has no entry in the ledger").format(id=d.id))]
     expected = _STATE_OF_KIND.get(last.kind)
     if last.kind == "dossier.appraised":
-        expected = "returned" if (last.payload.get("decision") or {}).get("opinion") == "disagree" else "appraised"
+        expected = (DossierState.RETURNED if (last.payload.get("decision") or {}).get("opinion") == "disagree"
+                    else DossierState.APPRAISED)
     if expected != d.state:
         return [Break("not_recorded", where, _("dossier {id} is {state} in the store, but the ledger's last entry for "
                                                "it ({seq}) records {expected}").format(
             id=d.id, state=d.state, seq=last.seq, expected=expected))]
-    if d.state == "approved":
+    if d.state == DossierState.APPROVED:
         decision = last.payload.get("decision") or {}
         if decision.get("approved_level") != d.approved_level or decision.get("decision_number") != d.decision_number:
             return [Break("not_recorded", where, _("dossier {id}: the approved level or decision number differs from "

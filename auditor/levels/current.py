@@ -5,17 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from auditor.inventory.model import Inventory
 from auditor.levels.propose import LevelRules
 from auditor.store.tables import DossierRow
+from auditor.vocabulary import DossierState
+
+
+def approvals_on(session: Session, day: dt.date) -> dict[str, DossierRow]:
+    """Each system's latest approved dossier as it stood on ``day`` (approved on or before it)."""
+    approved: dict[str, DossierRow] = {}
+    query = select(DossierRow).where(col(DossierRow.state) == DossierState.APPROVED).order_by(col(DossierRow.id))
+    for d in session.exec(query):
+        if d.approved_level is not None and d.approved_on is not None and d.approved_on <= day:
+            approved[d.system_id] = d
+    return approved
 
 
 def current_levels(session: Session, inv: Inventory, profiles: Path, today: dt.date) -> dict[str, int | None]:
     rules = LevelRules(profiles)
-    approved: dict[str, int] = {}
-    for d in session.exec(select(DossierRow).where(DossierRow.state == "approved").order_by(DossierRow.id)):
-        if d.approved_level is not None and d.approved_on is not None and d.approved_on <= today:
-            approved[d.system_id] = d.approved_level
-    return {s.id: approved.get(s.id) or rules.propose(s, today).level for s in inv.systems}
+    approved = approvals_on(session, today)
+    return {s.id: approved[s.id].approved_level if s.id in approved else rules.propose(s, today).level
+            for s in inv.systems}

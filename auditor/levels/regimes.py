@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -65,10 +65,41 @@ class BudgetRule(BaseModel):
     reference: str
 
 
+class KeepLevel(BaseModel):
+    """A level approved under ``regime`` stays valid after it ends; the new measures are due by ``measures_due``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    kind: Literal["keep_level"]
+    regime: str
+    measures_due: dt.date
+    reference: str
+
+
+class FinishUnderOld(BaseModel):
+    """A system under investment before ``investment_before`` may be appraised and approved under ``regime``
+    (though it has ended) until the day before ``until``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    kind: Literal["finish_under_old"]
+    regime: str
+    investment_before: dt.date
+    until: dt.date
+    measures_due: dt.date
+    reference: str
+
+
+Transition = Annotated[KeepLevel | FinishUnderOld, Field(discriminator="kind")]
+
+
 class RegimesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     regimes: list[RegimeSpec] = Field(min_length=1)
+    transitions: list[Transition] = Field(default_factory=list)
     budget_share: list[BudgetRule] = Field(default_factory=list)
 
 
@@ -77,6 +108,29 @@ class Regimes:
     regimes: dict[str, RegimeSpec]
     budget_share: list[BudgetRule]
     source: str
+    transitions: tuple[KeepLevel | FinishUnderOld, ...] = ()
+
+    def kept_level(self, regime_id: str, on: dt.date) -> KeepLevel | None:
+        """The provision that keeps a level approved under ``regime_id`` valid on ``on``, once that regime ended."""
+        regime = self.get(regime_id)
+        if regime.in_force(on):
+            return None
+        return next((t for t in self.transitions if isinstance(t, KeepLevel) and t.regime == regime_id), None)
+
+    def finish_under_old(self, regime_id: str | None, investment_decided_on: dt.date | None,
+                         on: dt.date) -> FinishUnderOld | None:
+        """The provision that lets a system under investment since ``investment_decided_on`` use the ended regime
+        ``regime_id`` (any, when None) on ``on``, if there is one."""
+        if investment_decided_on is None:
+            return None
+        return next((t for t in self.transitions if isinstance(t, FinishUnderOld)
+                     and (regime_id is None or t.regime == regime_id)
+                     and investment_decided_on < t.investment_before and on < t.until), None)
+
+    def usable(self, regime_id: str, investment_decided_on: dt.date | None, on: dt.date) -> bool:
+        """Whether a dossier step on ``on`` may be taken under ``regime_id``: in force, or by a transition."""
+        return self.get(regime_id).in_force(on) or self.finish_under_old(regime_id, investment_decided_on,
+                                                                        on) is not None
 
     def get(self, regime_id: str) -> RegimeSpec:
         if regime_id not in self.regimes:
@@ -157,5 +211,10 @@ def load_calendar(profiles: Path) -> Calendar:
 
 def load_regimes(profiles: Path) -> Regimes:
     path = content_file(profiles, "regimes.yaml")
-    spec, _loaded = load_model(path, RegimesFile)
-    return Regimes({r.id: r for r in spec.regimes}, list(spec.budget_share), display_path(path))
+    spec, loaded = load_model(path, RegimesFile)
+    known = {r.id for r in spec.regimes}
+    problems = [loaded.problem(("transitions", i, "regime"), _("no regime {id!r}; known: {known}").format(
+        id=t.regime, known=", ".join(sorted(known)))) for i, t in enumerate(spec.transitions) if t.regime not in known]
+    if problems:
+        raise InputError(problems)
+    return Regimes({r.id: r for r in spec.regimes}, list(spec.budget_share), display_path(path), tuple(spec.transitions))

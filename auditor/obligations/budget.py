@@ -1,16 +1,34 @@
-"""The budget-share obligation, one result per plan or project."""
+"""The budget-share obligation, one result per plan or project approved by the day (and in the period, for a
+report); when there is none, the share cannot be judged."""
 
 from __future__ import annotations
 
-from auditor.budget.check import BudgetVerdict
+import datetime as dt
+
+from auditor.budget.check import BUDGET, BudgetVerdict
 from auditor.i18n import _
 from auditor.obligations.model import Result
 from auditor.reporting.render import vnd
+from auditor.vocabulary import Verdict
+
+RULE = "budget.share"
 
 
-def budget_results(verdicts: list[BudgetVerdict]) -> list[Result]:
+def budget_results(verdicts: list[BudgetVerdict], day: dt.date, period_start: dt.date | None = None) -> list[Result]:
+    chosen = [v for v in verdicts if v.plan.approved_on <= day
+              and (period_start is None or v.plan.approved_on >= period_start)]
+    if not chosen:
+        if not verdicts:
+            evidence = _("{file} declares no plan or project: the share cannot be judged").format(file=BUDGET)
+        elif period_start is None:
+            evidence = _("no plan or project in {file} was approved by {date}: the share cannot be judged").format(
+                file=BUDGET, date=day.isoformat())
+        else:
+            evidence = _("no plan or project in {file} was approved between {start} and {date}: the share cannot be "
+                         "judged").format(file=BUDGET, start=period_start.isoformat(), date=day.isoformat())
+        return [Result(RULE, BUDGET, Verdict.INDETERMINATE, evidence, {"plans": 0})]
     out = []
-    for v in verdicts:
+    for v in chosen:
         if v.rule is None:
             evidence = _("no share applies to a {kind} approved on {date}").format(kind=v.plan.kind,
                                                                                     date=v.plan.approved_on)
@@ -21,5 +39,5 @@ def budget_results(verdicts: list[BudgetVerdict]) -> list[Result]:
             evidence = _("{security} of {total} đồng: {share}% (at least {threshold}%, {reference})").format(
                 security=vnd(v.security), total=vnd(v.plan.total), share=v.share_percent,
                 threshold=v.threshold_percent, reference=v.reference)
-        out.append(Result("budget.share", v.plan.id, v.verdict, evidence, v.as_json()))  # type: ignore[arg-type]
+        out.append(Result(RULE, v.plan.id, v.verdict, evidence, v.as_json()))
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from auditor.budget.check import BUDGET, BudgetVerdict, check_budget, load_budget
 from auditor.context import Context
@@ -13,7 +13,7 @@ from auditor.levels.propose import LevelRules
 from auditor.levels.regimes import load_calendar, load_regimes
 from auditor.obligations.budget import budget_results
 from auditor.obligations.levels import evaluate_levels
-from auditor.obligations.model import Result, RuleSpec, load_rules
+from auditor.obligations.model import Result, RuleSpec, load_rules, material_fields
 from auditor.obligations.records import Standing, evaluate_records
 from auditor.obligations.standing import standing_on
 from auditor.records.load import Records, load_records
@@ -31,19 +31,22 @@ class Evaluation:
     dossiers: list[DossierRow]
 
 
-def evaluate_obligations(ctx: Context, day: dt.date) -> Evaluation:
+def evaluate_obligations(ctx: Context, day: dt.date, period_start: dt.date | None = None) -> Evaluation:
+    """Every obligation as it stood at the end of ``day``. With ``period_start`` (a report's period), the
+    obligations tied to a period judge only what falls in it: plans approved, drill years, systems gone live."""
     profiles = ctx.ws.content("profiles")
     inv = ctx.loaded.inventory
     rules = load_rules(profiles)
     regimes = load_regimes(profiles)
     records = load_records(ctx.ws.root, inv)
     with ctx.store.session() as s:
-        dossiers = list(s.exec(select(DossierRow).order_by(DossierRow.id)))
+        dossiers = list(s.exec(select(DossierRow).order_by(col(DossierRow.id))))
         standing = standing_on(s, inv, profiles, day)
         for d in dossiers:
             s.expunge(d)
-    results = evaluate_levels(inv, dossiers, LevelRules(profiles), load_calendar(profiles), day)
+    results = evaluate_levels(inv, dossiers, LevelRules(profiles), load_calendar(profiles), day, material_fields(rules),
+                              period_start)
     verdicts = check_budget(load_budget(ctx.ws.root / BUDGET, inv), regimes)
-    results += budget_results(verdicts)
-    results += evaluate_records(inv, records, standing, regimes, rules, day)
+    results += budget_results(verdicts, day, period_start)
+    results += evaluate_records(inv, records, standing, regimes, rules, day, period_start)
     return Evaluation(day, rules, results, records, standing, verdicts, dossiers)

@@ -6,17 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from auditor import clock
 from auditor.i18n import _
 from auditor.inventory.model import Inventory, System
 from auditor.levels.regimes import Regimes
-from auditor.obligations.levels import IN_SERVICE
-from auditor.obligations.model import Result, RuleSpec
+from auditor.obligations.model import Result, RuleSpec, audit_fail_from
 from auditor.records.load import Records
 from auditor.records.model import Inspection
-
-SEVERITIES = ("critical", "high", "medium", "low", "info")
+from auditor.vocabulary import SEVERITIES, FindingStatus, Severity, Verdict, finding_fails_audit
 
 
 @dataclass(frozen=True)
@@ -26,6 +25,7 @@ class Standing:
     levels: dict[str, int | None]  # approved level, else proposed
     approved_on: dict[str, dt.date]  # date of the latest approval
     open_findings: dict[str, Counter[str]]  # system → severity → open (not accepted) findings on the day
+    last_scanned: dict[str, dt.datetime]  # system → the end of the last completed scan run that judged it
 
 
 def _periodic(rule: str, subject: str, last: Inspection | None, baseline: dt.date | None, months: int,
@@ -35,36 +35,39 @@ def _periodic(rule: str, subject: str, last: Inspection | None, baseline: dt.dat
         detail = {**detail, "last": last.date.isoformat(), "inspection": last.id, "due": due.isoformat()}
         evidence = _("last inspected on {date} by {by} ({id}); next due by {due} (every {months} months)").format(
             date=last.date, by=last.performed_by, id=last.id, due=due, months=months)
-        return Result(rule, subject, "fail" if today > due else "pass", evidence, detail)
+        return Result(rule, subject, Verdict.FAIL if today > due else Verdict.PASS, evidence, detail)
     if baseline is None:
-        return Result(rule, subject, "fail", _("never inspected"), detail)
+        return Result(rule, subject, Verdict.FAIL, _("never inspected"), detail)
     due = clock.add_months(baseline, months)
     detail = {**detail, "last": None, "due": due.isoformat()}
     if today > due:
-        return Result(rule, subject, "fail", _("never inspected; the first inspection was due by {due}").format(due=due),
-                      detail)
-    return Result(rule, subject, "pass", _("not inspected yet; the first inspection is due by {due}").format(due=due),
-                  detail)
+        return Result(rule, subject, Verdict.FAIL,
+                      _("never inspected; the first inspection was due by {due}").format(due=due), detail)
+    # not due yet: nothing to judge (and no "inspected on time" to count)
+    return Result(rule, subject, Verdict.NOT_APPLICABLE,
+                  _("not inspected yet; the first inspection is due by {due}").format(due=due), detail)
 
 
 def evaluate_records(inv: Inventory, records: Records, standing: Standing, regimes: Regimes,
-                     rules: dict[str, RuleSpec], today: dt.date) -> list[Result]:
+                     rules: dict[str, RuleSpec], today: dt.date, period_start: dt.date | None = None) -> list[Result]:
+    """``period_start``: judge only the drill years that fall in a reporting period starting then."""
     regime = regimes.in_force(today)
-    in_service = [s for s in inv.systems if s.lifecycle in IN_SERVICE]
+    in_service = [s for s in inv.systems if s.in_service_on(today)]
     out: list[Result] = []
     for s in in_service:
         out += _system_inspections(s, records, standing, regime.inspection_months, regime.licensed_assessor_from_level,
                                    regime.id, today)
     out += _organisation_inspections(inv, in_service, records, regime.inspection_months.get("organisation"), regime.id,
                                      today)
-    out += _drills(in_service, records, today)
+    out += _drills(in_service, records, today, period_start)
     plan_rule = rules["response_plan.current"].params
     for s in in_service:
         out.append(_response_plan(s, records, standing.levels.get(s.id), int(plan_rule.get("from_level", 3)),
                                   int(plan_rule.get("review_months", 12)), today))
-    fail_on = tuple(rules["findings.open_by_severity"].params.get("fail_on", ["critical", "high"]))
+    fail_from = audit_fail_from(rules)
     for s in in_service:
-        out.append(_findings(s, standing.open_findings.get(s.id, Counter()), fail_on))
+        out.append(_findings(s, standing.open_findings.get(s.id, Counter()), standing.last_scanned.get(s.id),
+                             fail_from, today))
     return out
 
 
@@ -73,25 +76,28 @@ def _system_inspections(s: System, records: Records, standing: Standing, months_
     level = standing.levels.get(s.id)
     last = records.last_inspection(today, system=s.id)
     if level is None:
-        return [Result("inspection.system_periodic", s.id, "not_applicable", _("the level is not determined yet")),
-                Result("inspection.licensed_assessor", s.id, "not_applicable", _("the level is not determined yet"))]
+        undetermined = _("the level is not determined yet")
+        return [Result("inspection.system_periodic", s.id, Verdict.NOT_APPLICABLE, undetermined),
+                Result("inspection.licensed_assessor", s.id, Verdict.NOT_APPLICABLE, undetermined)]
     months = months_by_level.get(str(level))
-    out = []
     if months is None:
-        out.append(Result("inspection.system_periodic", s.id, "not_applicable", _(
-            "no periodic inspection is set for level {level} ({regime})").format(level=level, regime=regime)))
+        periodic = Result("inspection.system_periodic", s.id, Verdict.NOT_APPLICABLE, _(
+            "no periodic inspection is set for level {level} ({regime})").format(level=level, regime=regime))
     else:
         baseline = standing.approved_on.get(s.id) or s.go_live
-        out.append(_periodic("inspection.system_periodic", s.id, last, baseline, months, today,
-                             {"level": level, "months": months, "regime": regime}))
+        periodic = _periodic("inspection.system_periodic", s.id, last, baseline, months, today,
+                             {"level": level, "months": months, "regime": regime})
+    out = [periodic]
     if level < licensed_from:
-        out.append(Result("inspection.licensed_assessor", s.id, "not_applicable", _(
+        out.append(Result("inspection.licensed_assessor", s.id, Verdict.NOT_APPLICABLE, _(
             "level {level}: a licensed assessor is required from level {from_level} ({regime})").format(
             level=level, from_level=licensed_from, regime=regime)))
+    elif last is None and periodic.verdict is not Verdict.FAIL:
+        out.append(Result("inspection.licensed_assessor", s.id, Verdict.NOT_APPLICABLE, _("no inspection is due yet")))
     elif last is None:
-        out.append(Result("inspection.licensed_assessor", s.id, "fail", _("no inspection recorded")))
+        out.append(Result("inspection.licensed_assessor", s.id, Verdict.FAIL, _("no inspection recorded")))
     else:
-        verdict = "pass" if last.licensed_assessor else "fail"
+        verdict = Verdict.PASS if last.licensed_assessor else Verdict.FAIL
         evidence = (_("inspection {id} of {date} by {by}, a licensed assessor ({licence})") if last.licensed_assessor
                     else _("inspection {id} of {date} by {by}, not a licensed assessor")).format(
             id=last.id, date=last.date, by=last.performed_by, licence=last.licence or "—")
@@ -107,7 +113,7 @@ def _organisation_inspections(inv: Inventory, in_service: list[System], records:
         if not owned:
             continue
         if months is None:
-            out.append(Result("inspection.organisation_periodic", org.id, "not_applicable",
+            out.append(Result("inspection.organisation_periodic", org.id, Verdict.NOT_APPLICABLE,
                               _("no organisation-wide period is set ({regime})").format(regime=regime)))
             continue
         lives = [s.go_live for s in owned if s.go_live is not None]
@@ -117,22 +123,23 @@ def _organisation_inspections(inv: Inventory, in_service: list[System], records:
     return out
 
 
-def _drills(in_service: list[System], records: Records, today: dt.date) -> list[Result]:
-    """The current calendar year, and the previous one when a system was already in service then."""
-    years = [today.year]
-    if any(s.go_live is not None and s.go_live.year < today.year for s in in_service):
-        years.insert(0, today.year - 1)
+def _drills(in_service: list[System], records: Records, today: dt.date, period_start: dt.date | None) -> list[Result]:
+    """The current calendar year, and the previous one when a system was already in service then (in a report:
+    the calendar years its period overlaps, up to the day)."""
+    first = today.year - 1 if period_start is None else period_start.year
+    years = [y for y in range(first, today.year + 1)
+             if y == today.year or any(s.go_live is not None and s.go_live.year <= y for s in in_service)]
     out = []
     for year in years:
         held = sorted((d for d in records.drills if d.kind == "live_fire" and d.date.year == year and d.date <= today),
                       key=lambda d: d.date)
         if held:
-            out.append(Result("drill.live_fire_yearly", str(year), "pass", _("live-fire drill {id} on {date}: {title}")
+            out.append(Result("drill.live_fire_yearly", str(year), Verdict.PASS, _("live-fire drill {id} on {date}: {title}")
                               .format(id=held[0].id, date=held[0].date, title=held[0].title),
                               {"drills": [d.id for d in held]}))
         else:
             tabletop = [d.id for d in records.drills if d.date.year == year and d.date <= today]
-            out.append(Result("drill.live_fire_yearly", str(year), "fail", _(
+            out.append(Result("drill.live_fire_yearly", str(year), Verdict.FAIL, _(
                 "no live-fire drill in {year} (due by 31/12/{year})").format(year=year),
                 {"other_drills": tabletop, "due": f"{year}-12-31"}))
     return out
@@ -142,27 +149,33 @@ def _response_plan(s: System, records: Records, level: int | None, from_level: i
                    today: dt.date) -> Result:
     rule = "response_plan.current"
     if level is None or level < from_level:
-        return Result(rule, s.id, "not_applicable", _("level {level}: required from level {from_level}").format(
+        return Result(rule, s.id, Verdict.NOT_APPLICABLE, _("level {level}: required from level {from_level}").format(
             level=level if level is not None else "?", from_level=from_level))
     plan = records.response_plan(s.id)
     if plan is None or plan.approved_on > today:
-        return Result(rule, s.id, "fail", _("no approved incident-response plan"))
+        return Result(rule, s.id, Verdict.FAIL, _("no approved incident-response plan"))
     reviewed = plan.reviewed if plan.reviewed <= today else plan.approved_on
     due = clock.add_months(reviewed, review_months)
     detail = {"document": plan.document, "approved_on": plan.approved_on.isoformat(), "reviewed": reviewed.isoformat(),
               "due": due.isoformat()}
     if today > due:
-        return Result(rule, s.id, "fail", _("plan {document} last reviewed on {reviewed}; a review was due by {due}")
+        return Result(rule, s.id, Verdict.FAIL, _("plan {document} last reviewed on {reviewed}; a review was due by {due}")
                       .format(document=plan.document, reviewed=reviewed, due=due), detail)
-    return Result(rule, s.id, "pass", _("plan {document}, approved on {approved}, reviewed on {reviewed}").format(
+    return Result(rule, s.id, Verdict.PASS, _("plan {document}, approved on {approved}, reviewed on {reviewed}").format(
         document=plan.document, approved=plan.approved_on, reviewed=reviewed), detail)
 
 
-def _findings(s: System, counts: Counter[str], fail_on: tuple[str, ...]) -> Result:
+def _findings(s: System, counts: Counter[str], scanned: dt.datetime | None, fail_from: Severity,
+              today: dt.date) -> Result:
     rule = "findings.open_by_severity"
     if not s.hosts and not s.endpoints:
-        return Result(rule, s.id, "not_applicable", _("no host or endpoint declared to check"))
-    detail = {sev: counts.get(sev, 0) for sev in SEVERITIES}
+        return Result(rule, s.id, Verdict.NOT_APPLICABLE, _("no host or endpoint declared to check"))
+    if scanned is None and not counts:
+        # never judged by a scan: it has not been shown to be free of findings
+        return Result(rule, s.id, Verdict.INDETERMINATE, _("not scanned by {date}: no technical evidence").format(
+            date=today.isoformat()))
+    detail: dict[str, Any] = {sev.value: counts.get(sev, 0) for sev in SEVERITIES}
     shown = ", ".join(f"{sev} {counts[sev]}" for sev in SEVERITIES if counts.get(sev))
-    verdict = "fail" if any(counts.get(sev, 0) for sev in fail_on) else "pass"
+    failing = any(counts.get(sev, 0) and finding_fails_audit(FindingStatus.OPEN, sev, fail_from) for sev in SEVERITIES)
+    verdict = Verdict.FAIL if failing else Verdict.PASS
     return Result(rule, s.id, verdict, _("open findings: {counts}").format(counts=shown or "0"), detail)

@@ -7,19 +7,20 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from auditor import clock
 from auditor.inventory.model import Inventory
-from auditor.levels.current import current_levels
+from auditor.levels.current import approvals_on, current_levels
 from auditor.obligations.records import Standing
-from auditor.store.tables import DossierRow, FindingRow, RiskAcceptanceRow
+from auditor.store.tables import FindingRow, RiskAcceptanceRow, ScanRunRow, table_of
+from auditor.vocabulary import RunStatus
 
 
 def open_findings_on(session: Session, day: dt.date) -> dict[str, Counter[str]]:
     """Per system and severity: findings open at the end of ``day`` and not under a risk acceptance then."""
     cutoff = clock.end_of_day(day)
-    table = FindingRow.__table__  # type: ignore[attr-defined]
+    table = table_of(FindingRow)
     accepted: dict[int, list[RiskAcceptanceRow]] = defaultdict(list)
     for acc in session.exec(select(RiskAcceptanceRow)):
         accepted[acc.finding_id].append(acc)
@@ -34,9 +35,19 @@ def open_findings_on(session: Session, day: dt.date) -> dict[str, Counter[str]]:
     return dict(out)
 
 
+def last_scanned_on(session: Session, day: dt.date) -> dict[str, dt.datetime]:
+    """Per system: when the last completed scan run that judged it finished, by the end of ``day``."""
+    cutoff = clock.end_of_day(day)
+    out: dict[str, dt.datetime] = {}
+    query = select(ScanRunRow).where(col(ScanRunRow.status) == RunStatus.COMPLETED).order_by(col(ScanRunRow.id))
+    for run in session.exec(query):
+        if run.finished_at is not None and run.finished_at < cutoff:
+            for system in run.systems:
+                out[system] = run.finished_at
+    return out
+
+
 def standing_on(session: Session, inv: Inventory, profiles: Path, day: dt.date) -> Standing:
-    approved: dict[str, dt.date] = {}
-    for d in session.exec(select(DossierRow).where(DossierRow.state == "approved").order_by(DossierRow.id)):
-        if d.approved_on is not None and d.approved_on <= day:
-            approved[d.system_id] = d.approved_on
-    return Standing(current_levels(session, inv, profiles, day), approved, open_findings_on(session, day))
+    approved = {system: d.approved_on for system, d in approvals_on(session, day).items() if d.approved_on}
+    return Standing(current_levels(session, inv, profiles, day), approved, open_findings_on(session, day),
+                    last_scanned_on(session, day))

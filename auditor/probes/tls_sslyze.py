@@ -14,10 +14,14 @@ import ssl
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import TYPE_CHECKING, Any
 
 from auditor.catalogue.tls_policy import ProbeSettings
 from auditor.plan import TlsTarget
 from auditor.probes.tls_observation import AcceptedSuite, TlsObservation
+
+if TYPE_CHECKING:  # sslyze is imported in the child processes only
+    from sslyze import ServerScanRequest, ServerScanResult
 
 _VERSION_COMMANDS = {
     "ssl_2_0_cipher_suites": "SSLv2", "ssl_3_0_cipher_suites": "SSLv3", "tls_1_0_cipher_suites": "TLSv1",
@@ -62,7 +66,7 @@ def answers_tls(target: TlsTarget, timeout: float) -> bool | None:
     return head[0] in (0x15, 0x16) and head[1] == 0x03
 
 
-def _request(target: TlsTarget, settings: ProbeSettings):  # type: ignore[no-untyped-def]
+def _request(target: TlsTarget, settings: ProbeSettings) -> ServerScanRequest:
     from sslyze import (
         ProtocolWithOpportunisticTlsEnum,
         ScanCommand,
@@ -86,7 +90,7 @@ def _request(target: TlsTarget, settings: ProbeSettings):  # type: ignore[no-unt
     return ServerScanRequest(server_location=location, network_configuration=config, scan_commands=commands)
 
 
-def _observe(target: TlsTarget, result, settings: ProbeSettings, seconds: float) -> TlsObservation:  # type: ignore[no-untyped-def]
+def _observe(target: TlsTarget, result: ServerScanResult, settings: ProbeSettings, seconds: float) -> TlsObservation:
     from cryptography.hazmat.primitives.serialization import Encoding
     from sslyze import ScanCommandAttemptStatusEnum, ServerConnectivityStatusEnum
 
@@ -99,7 +103,7 @@ def _observe(target: TlsTarget, result, settings: ProbeSettings, seconds: float)
     scan = result.scan_result
     errors: dict[str, str] = {}
 
-    def attempt(name: str):  # type: ignore[no-untyped-def]
+    def attempt(name: str) -> Any:
         a = getattr(scan, name, None)
         if a is None or a.status == ScanCommandAttemptStatusEnum.NOT_SCHEDULED:
             return None

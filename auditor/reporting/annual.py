@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select as sa_select
-from sqlmodel import select
+from sqlmodel import col, select
 
 from auditor import __version__, clock
 from auditor.catalogue.loading import load_model
@@ -26,15 +26,13 @@ from auditor.labels import label
 from auditor.levels.propose import LevelRules
 from auditor.levels.regimes import load_calendar, load_regimes
 from auditor.obligations.evaluate import Evaluation, evaluate_obligations
-from auditor.obligations.levels import IN_SERVICE
-from auditor.obligations.model import Result
-from auditor.obligations.records import SEVERITIES
-from auditor.problems import UserError
+from auditor.obligations.model import Result, RuleSpec, audit_fail_from, load_rules
+from auditor.problems import InputError, UserError
 from auditor.records.model import Drill
 from auditor.reporting.drill import response_times
 from auditor.reporting.publish import Published, csv_text, publish
-from auditor.store.tables import DossierRow, FindingRow, ReportRow
-from auditor.vocabulary import DossierState
+from auditor.store.tables import DossierRow, FindingRow, ReportRow, table_of
+from auditor.vocabulary import SEVERITIES, DossierState, FindingStatus, Lifecycle, Verdict, finding_fails_audit
 from auditor.workspace import content_file
 
 
@@ -50,8 +48,9 @@ class PeriodSpec(BaseModel):
 class KpiSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: Literal["approved_share", "approved_before_golive_share", "inspected_on_time_share", "live_fire_drills",
-                "budget_plans_meeting_share", "open_critical_high"]
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    rule: str  # the obligation (profiles/obligations.yaml) whose results the figure is computed from
+    measure: Literal["share_passing", "open_findings"]
     title: str
     title_en: str
     unit: Literal["percent", "count"]
@@ -67,8 +66,12 @@ class AnnualSpec(BaseModel):
     kpis: list[KpiSpec] = Field(min_length=1)
 
 
-def load_annual_spec(profiles: Path) -> AnnualSpec:
-    spec, _loaded = load_model(content_file(profiles, "annual_report.yaml"), AnnualSpec)
+def load_annual_spec(profiles: Path, rules: dict[str, RuleSpec]) -> AnnualSpec:
+    spec, loaded = load_model(content_file(profiles, "annual_report.yaml"), AnnualSpec)
+    problems = [loaded.problem(("kpis", i, "rule"), _("no obligation {id!r} in obligations.yaml").format(id=k.rule))
+                for i, k in enumerate(spec.kpis) if k.rule not in rules]
+    if problems:
+        raise InputError(problems)
     return spec
 
 
@@ -83,15 +86,16 @@ def _share(part: int, whole: int) -> str | None:
 
 def build_annual(ctx: Context, year: int, today: dt.date) -> dict[str, Any]:
     profiles = ctx.ws.content("profiles")
-    spec = load_annual_spec(profiles)
+    spec = load_annual_spec(profiles, load_rules(profiles))
     start, end = reporting_period(spec, year)
     if start > today:
         raise UserError(_("the reporting period of {year} starts on {start}; there is nothing to report yet").format(
             year=year, start=start.isoformat()))
     as_of = min(end, today)
-    ev = evaluate_obligations(ctx, as_of)
+    # one evaluation for everything the report shows: the KPIs, the gaps and the table are computed from it
+    ev = evaluate_obligations(ctx, as_of, period_start=start)
     inv = ctx.loaded.inventory
-    systems = [s for s in inv.systems if not (s.lifecycle == "retired" and (s.retired_on or start) < start)]
+    systems = [s for s in inv.systems if not (s.lifecycle is Lifecycle.RETIRED and (s.retired_on or start) < start)]
     rules = LevelRules(profiles)
     proposals = {s.id: rules.propose(s, as_of) for s in systems}
     by_rule: dict[str, dict[str, Result]] = defaultdict(dict)
@@ -99,12 +103,11 @@ def build_annual(ctx: Context, year: int, today: dt.date) -> dict[str, Any]:
         by_rule[r.rule][r.subject] = r
     rows = _system_rows(inv, systems, ev, proposals, by_rule, profiles, as_of)
     monthly, open_now = _findings_by_month(ctx, start, as_of), ev.standing.open_findings
-    budget = [v.as_json() for v in ev.budget if start <= v.plan.approved_on <= end]
+    budget = [v.as_json() for v in ev.budget if start <= v.plan.approved_on <= as_of]
     drills = [_drill_summary(d) for d in ev.records.drills if start <= d.date <= as_of]
     inspections = [i.model_dump(mode="json") for i in ev.records.inspections if start <= i.date <= as_of]
     counts = _counts(rows)
-    in_service = [s for s in systems if s.lifecycle in IN_SERVICE]
-    kpis = _kpis(spec, ev, by_rule, in_service, start, as_of, budget, drills, open_now)
+    kpis = _kpis(spec, ev)
     previous = _previous(ctx, year)
     gaps = _gaps(inv, ev, as_of)
     for k in kpis:
@@ -122,7 +125,7 @@ def build_annual(ctx: Context, year: int, today: dt.date) -> dict[str, Any]:
         "levels": dict(sorted(Counter(str(r["proposed_level"] or "?") for r in rows).items())),
         "budget": budget, "drills": drills, "inspections": inspections,
         "gaps": gaps, "gaps_by_owner": _gaps_by_owner(gaps), "follow_up": _follow_up(inv, ev, as_of),
-        "obligations": {v: sum(1 for r in ev.results if r.verdict == v) for v in ("pass", "fail", "not_applicable")},
+        "obligations": {v.value: sum(1 for r in ev.results if r.verdict is v) for v in Verdict},
         "previous_year": {"year": year - 1, "available": bool(previous)},
     }
 
@@ -144,10 +147,12 @@ def _system_rows(inv: Inventory, systems: list[System], ev: Evaluation, proposal
     for n, s in enumerate(systems, start=1):
         owner = inv.organisation(s.owner)
         reg = owner.security_regulation if owner else None
-        d, state = latest.get(s.id, (None, None))
+        current = latest.get(s.id)
+        state = current[1] if current else None
         a = approved.get(s.id)
         expected = None
-        if d is not None and state is not None and state.in_progress:
+        if current is not None and current[1].in_progress:
+            d = current[0]
             due = [dl.due for dl in deadlines(d, regimes.get(d.regime), calendar, as_of) if dl.done_by(as_of) is None]
             expected = max(due).isoformat() if due else None
         dep = ev.records.deployment(s.id)
@@ -190,40 +195,40 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
-def _kpis(spec: AnnualSpec, ev: Evaluation, by_rule: dict[str, dict[str, Result]], in_service: list[System],
-          start: dt.date, as_of: dt.date, budget: list[dict[str, Any]], drills: list[dict[str, Any]],
-          open_now: dict[str, Counter[str]]) -> list[dict[str, Any]]:
-    approved = by_rule["level.approved"]
-    golive = by_rule["level.golive_after_approval"]
-    new = [s for s in in_service if s.go_live is not None and start <= s.go_live <= as_of]
-    periodic = [r for r in by_rule["inspection.system_periodic"].values() if r.verdict != "not_applicable"]
-    judged = [b for b in budget if b["verdict"] != "not_applicable"]
-    values: dict[str, tuple[str | None, int | None, int | None]] = {
-        "approved_share": (None, sum(1 for s in in_service if approved.get(s.id) and approved[s.id].verdict == "pass"),
-                           len(in_service)),
-        "approved_before_golive_share": (None, sum(1 for s in new if golive.get(s.id) and golive[s.id].verdict == "pass"),
-                                         len(new)),
-        "inspected_on_time_share": (None, sum(1 for r in periodic if r.verdict == "pass"), len(periodic)),
-        "live_fire_drills": (str(sum(1 for d in drills if d["kind"] == "live_fire")), None, None),
-        "budget_plans_meeting_share": (None, sum(1 for b in judged if b["verdict"] == "pass"), len(judged)),
-        "open_critical_high": (str(sum(c.get("critical", 0) + c.get("high", 0) for c in open_now.values())), None, None),
-    }
+def _kpi_value(k: KpiSpec, ev: Evaluation) -> tuple[str | None, int | None, int | None]:
+    """(value, part, whole) of one figure from the evaluation's results; value None: no data to compute it from."""
+    results = [r for r in ev.results if r.rule == k.rule]
+    if k.measure == "open_findings":
+        if not ev.standing.last_scanned:
+            return None, None, None  # nothing was ever scanned: zero findings would be a claim without evidence
+        fail_from = audit_fail_from(ev.rules)
+        count = sum(n for counts in ev.standing.open_findings.values() for sev, n in counts.items()
+                    if finding_fails_audit(FindingStatus.OPEN, sev, fail_from))
+        return str(count), None, None
+    judged = [r for r in results if r.verdict is not Verdict.NOT_APPLICABLE]
+    if not any(r.verdict in (Verdict.PASS, Verdict.FAIL) for r in judged):
+        return None, None, None  # nothing applies, or nothing could be judged
+    part = sum(1 for r in judged if r.verdict is Verdict.PASS)
+    return _share(part, len(judged)), part, len(judged)
+
+
+def _kpis(spec: AnnualSpec, ev: Evaluation) -> list[dict[str, Any]]:
+    """Each figure is computed from the results of its obligation, the same results the gaps come from: a figure
+    at its 100% target and a gap of its obligation cannot both be shown."""
     out = []
     for k in spec.kpis:
-        value, part, whole = values[k.id]
-        if part is not None and whole is not None:
-            value = _share(part, whole)
+        value, part, whole = _kpi_value(k, ev)
         met = None if value is None else (Decimal(value) >= k.target if k.direction == "at_least"
                                           else Decimal(value) <= k.target)
-        out.append({"id": k.id, "title": pick(k.title, k.title_en), "unit": k.unit, "value": value, "part": part,
-                    "whole": whole, "target": str(k.target), "direction": k.direction, "met": met,
+        out.append({"id": k.id, "rule": k.rule, "title": pick(k.title, k.title_en), "unit": k.unit, "value": value,
+                    "part": part, "whole": whole, "target": str(k.target), "direction": k.direction, "met": met,
                     "reference": k.reference})
     return out
 
 
 def _findings_by_month(ctx: Context, start: dt.date, as_of: dt.date) -> dict[str, dict[str, int]]:
     """Findings first seen in each month of the period (Vietnam time), by severity."""
-    table = FindingRow.__table__  # type: ignore[attr-defined]
+    table = table_of(FindingRow)
     lo = clock.start_of_day(start)
     hi = clock.end_of_day(as_of)
     months: dict[str, dict[str, int]] = {}
@@ -249,12 +254,12 @@ def _owner_of(inv: Inventory, ev: Evaluation, r: Result) -> str:
     subject = r.subject.split(" ")[0]
     system = inv.system(subject)
     if system is not None:
-        return inv.organisation_name(system.owner)
+        return inv.organisation_name(system.owner) or system.owner
     if inv.organisation(subject) is not None:
-        return inv.organisation_name(subject)
+        return inv.organisation_name(subject) or subject
     plan = next((v.plan for v in ev.budget if v.plan.id == subject), None)
     if plan is not None:
-        return inv.organisation_name(plan.owner)
+        return inv.organisation_name(plan.owner) or plan.owner
     unit = next((o for o in inv.organisations if "security_unit" in o.roles), None)
     return pick(unit.name, unit.name_en) if unit else "—"
 
@@ -262,11 +267,12 @@ def _owner_of(inv: Inventory, ev: Evaluation, r: Result) -> str:
 def _gaps(inv: Inventory, ev: Evaluation, as_of: dt.date) -> list[dict[str, Any]]:
     out = []
     for r in ev.results:
-        if r.verdict != "fail":
+        if not r.verdict.fails_audit:  # it fails, or it cannot be judged
             continue
         rule = ev.rules[r.rule]
         deadline = r.detail.get("due")
         out.append({"rule": r.rule, "title": rule.display_title(), "reference": rule.reference, "subject": r.subject,
+                    "verdict": r.verdict.value,
                     "owner": _owner_of(inv, ev, r), "deadline": deadline,
                     "overdue": bool(deadline and deadline < as_of.isoformat()), "evidence": r.evidence})
     return out
@@ -296,7 +302,7 @@ def _previous(ctx: Context, year: int) -> dict[str, str | None]:
     """The KPI values of the latest annual report written for the year before, if there is one."""
     with ctx.store.session() as s:
         row = s.exec(select(ReportRow).where(ReportRow.kind == "annual", ReportRow.key == str(year - 1))
-                     .order_by(ReportRow.id.desc())).first()  # type: ignore[union-attr]
+                     .order_by(col(ReportRow.id).desc())).first()
         if row is None:
             return {}
         return {k["id"]: k.get("value") for k in row.snapshot.get("kpis", [])}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from auditor.context import Context
 from auditor.i18n import get_language
@@ -93,7 +93,7 @@ def find_file(session: Session, path: Path) -> tuple[str, list[FileMatch]]:
     """Every ledger entry that recorded a file with the same SHA-256 as ``path``."""
     digest = sha256_hex(path.read_bytes())
     matches = []
-    for entry in session.exec(select(LedgerRow).where(LedgerRow.kind == "report.written").order_by(LedgerRow.seq)):
+    for entry in session.exec(select(LedgerRow).where(LedgerRow.kind == "report.written").order_by(col(LedgerRow.seq))):
         for f in entry.payload.get("files", []):
             if f.get("sha256") == digest:
                 stored = session.get(ReportRow, entry.payload.get("report"))

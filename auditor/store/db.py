@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -15,9 +16,12 @@ from sqlmodel import Session, create_engine
 
 from auditor.i18n import _
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 ENV_URL = "AUDITOR_DATABASE_URL"
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0007"  # the newest migration; a test checks it against the migrations folder
+HEAD_REVISION = "0008"  # the newest migration; a test checks it against the migrations folder
 
 
 class StoreError(Exception):
@@ -28,7 +32,7 @@ def default_url(workspace: Path) -> str:
     return f"sqlite:///{(workspace / '.auditor' / 'auditor.sqlite').resolve()}"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
@@ -36,7 +40,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cur.close()
 
 
-def alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+def alembic_config(engine: Engine) -> Config:
     from alembic.config import Config
 
     cfg = Config()

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from auditor import clock
 from auditor.inventory.load import LoadedInventory
@@ -64,7 +65,8 @@ def _apply(session: Session, counter: _Counter, existing: Any, model: type, key:
     counter.changed += 1
 
 
-def _retire_missing(session: Session, counter: _Counter, rows: list[Any], keep: set[Any], key) -> None:  # type: ignore[no-untyped-def]
+def _retire_missing(session: Session, counter: _Counter, rows: list[Any], keep: set[Any],
+                    key: Callable[[Any], Any]) -> None:
     for row in rows:
         if row.present and key(row) not in keep:
             row.present = False
@@ -111,7 +113,7 @@ def sync_inventory(store: Store, loaded: LoadedInventory) -> SyncResult:
         _retire_missing(session, c, list(endpoints.values()), endpoint_keys,
                         lambda r: (r.system_id, r.host_id, r.port))
 
-        last = session.exec(select(InventoryImportRow).order_by(InventoryImportRow.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+        last = session.exec(select(InventoryImportRow).order_by(col(InventoryImportRow.id).desc()).limit(1)).first()
         record = last is None or last.sha256 != loaded.sha256 or c.added or c.changed or c.removed
         if record:
             session.add(InventoryImportRow(sha256=loaded.sha256, path=display_path(loaded.path),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, Table, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -113,6 +113,8 @@ class ScanRunRow(SQLModel, table=True):
     failed: int = 0
     indeterminate: int = 0
     errors: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # the systems the run judged: a system no completed run covers has not been shown to be free of findings
+    systems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
 
 class FindingRow(SQLModel, table=True):
@@ -281,3 +283,8 @@ class ReportRow(SQLModel, table=True):
     snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     snapshot_sha256: str = Field(max_length=64)
     files: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model, for plain-row reads of many rows (no ORM object per row)."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
