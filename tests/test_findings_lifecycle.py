@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import shutil
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from auditor import clock
-from auditor.labs.servers import TlsListener, server_context
+from auditor.labs.servers import Listener, TlsListener, server_context
 from auditor.labs.tls_zoo import HSTS_2Y, Zoo, ZooServer
-from tests.conftest import FrozenClock, Result
+from tests.conftest import REPO, FrozenClock, Result
 
 
 @pytest.fixture
@@ -113,7 +114,8 @@ def test_an_unreachable_target_does_not_resolve_anything(cli: Callable[..., Resu
     assert set(scan(cli, ws)[1]) == {"tls.hsts.missing"}
     server.listener.stop()
     code, found = scan(cli, ws)
-    assert code == 0  # neither the medium finding nor the unreachable target (info) fails the audit
+    assert code == 1  # an endpoint that cannot be assessed cannot pass
+    assert found["tls.not_assessed"]["severity"] == "high" and found["tls.not_assessed"]["detail"]["reason"] == "unreachable"
     assert found["tls.hsts.missing"]["status"] == "open"
     assert found["target.unreachable"]["status"] == "open" and found["target.unreachable"]["severity"] == "info"
     r = cli("scan", "--check", "tls", "--json", "--workspace", ws)
@@ -171,3 +173,32 @@ def test_scan_refuses_unknown_systems_and_families(cli: Callable[..., Result], z
     r = cli("scan", "--system", "nope", "--workspace", ws, "--lang", "en")
     assert r.exit_code == 2 and "unknown system 'nope'" in r.stderr
     assert cli("scan", "--check", "smtp", "--workspace", ws).exit_code == 2
+
+
+class Silent(Listener):
+    """Accepts the connection, reads the ClientHello, and never answers: a handshake that never completes."""
+
+    def respond(self, conn) -> None:  # type: ignore[no-untyped-def]
+        conn.recv(65536)
+        time.sleep(4)
+
+
+def test_an_endpoint_that_never_completes_a_handshake_fails_closed(cli: Callable[..., Result], zoo: Zoo,
+                                                                   tmp_path: Path) -> None:
+    silent = Silent().start()
+    try:
+        ws = workspace_for(tmp_path, zoo, ZooServer("silent", silent, "silent.zoo.test"))
+        (ws / "profiles" / "tls").mkdir(parents=True)
+        policy = (REPO / "profiles" / "tls" / "policy.yaml").read_text(encoding="utf-8")
+        (ws / "profiles" / "tls" / "policy.yaml").write_text(
+            policy.replace("timeout_seconds: 5", "timeout_seconds: 1").replace("retries: 1", "retries: 0"))
+        shutil.copy(REPO / "profiles" / "tls" / "mozilla-5.7.json", ws / "profiles" / "tls")
+        code, found = scan(cli, ws)
+    finally:
+        silent.stop()
+    assert code == 1, "nothing could be judged: not a clean endpoint"
+    assert set(found) == {"tls.not_assessed"}
+    assert found["tls.not_assessed"]["severity"] == "high" and found["tls.not_assessed"]["target"] == f"web:{silent.port}"
+    r = cli("status", "--json", "--workspace", ws)
+    findings = next(o for o in json.loads(r.stdout)["obligations"] if o["rule"] == "findings.open_by_severity")
+    assert r.exit_code == 1 and findings["verdict"] == "fail" and findings["detail"]["high"] == 1

@@ -76,7 +76,11 @@ def test_closed_port_is_unreachable_and_nothing_else_passes(
         zoo_observations: ZooObs, content: Content) -> None:
     outcomes = {o.check: o for o in judge(zoo_observations[1]["closed"], content)}
     assert outcomes["target.unreachable"].verdict == "fail"
-    assert all(o.verdict == "indeterminate" for c, o in outcomes.items() if c != "target.unreachable")
+    # nothing about its TLS could be judged: that is a finding of its own, never a silent pass
+    assert outcomes["tls.not_assessed"].verdict == "fail" and outcomes["tls.not_assessed"].severity == "high"
+    assert outcomes["tls.not_assessed"].detail["reason"] == "unreachable"
+    assert all(o.verdict == "indeterminate" for c, o in outcomes.items()
+               if c not in ("target.unreachable", "tls.not_assessed"))
 
 
 def test_details_say_what_was_seen(zoo_observations: ZooObs,
@@ -103,8 +107,16 @@ def test_thresholds_come_from_the_level_policy(zoo_observations: ZooObs,
     obs = zoo_observations[1]["rsa-kx-cbc"]
     strict = {o.check: o for o in judge(obs, content, level=3)}
     lenient = {o.check: o for o in judge(obs, content, level=1)}
-    # CBC is forbidden from level 3 only; missing forward secrecy is high at level 3, low at levels 1-2
-    assert strict["tls.cipher.weak"].verdict == "fail" and lenient["tls.cipher.weak"].verdict == "pass"
+    # RSA key exchange with CBC only is outside Mozilla intermediate, the base of every level: weak at levels 1-2
+    # too; from level 3 CBC is also banned by name
+    assert strict["tls.cipher.weak"].verdict == "fail" and lenient["tls.cipher.weak"].verdict == "fail"
+    lenient_why = {s["suite"]: s["why"] for s in lenient["tls.cipher.weak"].detail["suites"]}
+    assert lenient_why["TLS_RSA_WITH_AES_128_CBC_SHA"] == ["not in Mozilla 5.7 intermediate"]
+    strict_why = {s["suite"]: s["why"] for s in strict["tls.cipher.weak"].detail["suites"]}
+    assert strict_why["TLS_RSA_WITH_AES_128_CBC_SHA"] == ["cbc", "not in Mozilla 5.7 intermediate"]
+    # missing forward secrecy is high at level 3, low at levels 1-2
+    clean = {o.check: o for o in judge(zoo_observations[1]["clean"], content, level=1)}
+    assert clean["tls.cipher.weak"].verdict == "pass" and clean["tls.not_assessed"].verdict == "pass"
     assert strict["tls.cipher.no_forward_secrecy"].severity == "high"
     assert lenient["tls.cipher.no_forward_secrecy"].severity == "low"
     legacy = {o.check: o for o in judge(zoo_observations[1]["tls10-11"], content, level=1)}
@@ -128,6 +140,8 @@ def test_probe_error_is_indeterminate_never_a_pass(content: Content) -> None:
     for check in ("tls.cert.expired", "tls.cert.untrusted", "tls.protocol.legacy", "tls.cipher.weak",
                   "tls.hsts.missing", "tls.vuln.heartbleed"):
         assert outcomes[check] == "indeterminate", check
+    # it shook hands, and no property could be judged after that: not assessed is a finding, not a pass
+    assert outcomes["tls.not_assessed"] == "fail"
 
 
 def test_catalogue_errors_are_located(tmp_path: Path) -> None:

@@ -62,7 +62,8 @@ class TlsPolicy:
     reference: str
     guideline: str
     allowed_versions: frozenset[str]
-    allowed_tls12_suites: frozenset[str]
+    allowed_tls12_suites: frozenset[str]  # the guideline's suites for TLS 1.2 and older (IANA names)
+    allowed_tls13_suites: frozenset[str]
     rsa_min_bits: int
     ec_min_bits: int
     cert_expiry_warn_days: int
@@ -106,6 +107,7 @@ def load_tls_policies(profiles: Path) -> TlsPolicies:
             id=p.id, reference=p.reference, guideline=f"Mozilla {guideline.get('version')} {p.base}",
             allowed_versions=frozenset(base["tls_versions"]),
             allowed_tls12_suites=frozenset(base["ciphers"]["iana"]),
+            allowed_tls13_suites=frozenset(base.get("ciphersuites", ())),
             rsa_min_bits=int(base.get("rsa_key_size") or 2048),
             ec_min_bits=int(base.get("ecdh_param_size") or 256),
             cert_expiry_warn_days=p.cert_expiry_warn_days, hsts_min_age=p.hsts_min_age,

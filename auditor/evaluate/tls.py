@@ -15,7 +15,7 @@ from auditor.probes.tls_observation import TlsObservation
 from auditor.vocabulary import Verdict
 
 TLS_CHECKS = (
-    "target.unreachable", "tls.not_tls",
+    "target.unreachable", "tls.not_tls", "tls.not_assessed",
     "tls.cert.expired", "tls.cert.expiring", "tls.cert.untrusted", "tls.cert.hostname_mismatch",
     "tls.cert.weak_key", "tls.cert.weak_signature",
     "tls.protocol.legacy", "tls.cipher.weak", "tls.cipher.no_forward_secrecy", "tls.hsts.missing",
@@ -59,27 +59,47 @@ class _Judge:
 
 def evaluate_tls(obs: TlsObservation, policy: TlsPolicy, catalogue: Catalogue, now: dt.datetime) -> list[Outcome]:
     j = _Judge(obs, policy, catalogue, now)
-    t = obs.target
+    _judge(j)
+    _assessed(j)
+    return list(j.out.values())
+
+
+def _judge(j: _Judge) -> None:
+    obs, t = j.obs, j.obs.target
     if not obs.reachable:
         j.put("target.unreachable", Verdict.FAIL, address=t.address, port=t.port, error=obs.connectivity_error)
         j.rest(Verdict.INDETERMINATE, reason="unreachable")
-        return list(j.out.values())
+        return
     j.put("target.unreachable", Verdict.PASS)
     if not obs.speaks_tls:
         if obs.answers_tls is not False:
-            # it answers TLS, but nothing sslyze offers: not a pass, not a "not TLS" either
+            # it answers TLS, or accepts and says nothing: not a pass, not a "not TLS" either
             j.put("tls.not_tls", Verdict.INDETERMINATE, error=obs.connectivity_error)
             j.rest(Verdict.INDETERMINATE, reason="no TLS handshake possible", error=obs.connectivity_error)
         else:
             j.put("tls.not_tls", Verdict.FAIL, error=obs.connectivity_error)
             j.rest(Verdict.INDETERMINATE, reason="not TLS")
-        return list(j.out.values())
+        return
     j.put("tls.not_tls", Verdict.PASS)
     _certificates(j)
     _protocols_and_suites(j)
     _hsts(j)
     _vulnerabilities(j)
-    return list(j.out.values())
+
+
+def _assessed(j: _Judge) -> None:
+    """Failing closed: an endpoint of which no TLS property could be judged (no connection, a handshake that never
+    completes, every probe failing) cannot be shown to be safe, and that is a finding of its own."""
+    if j.out["tls.not_tls"].verdict is Verdict.FAIL:
+        j.put("tls.not_assessed", Verdict.PASS)  # assessed: it does not speak TLS, which is its own finding
+        return
+    properties = [o for c, o in j.out.items() if c not in ("target.unreachable", "tls.not_tls", "tls.not_assessed")]
+    if any(o.verdict in (Verdict.PASS, Verdict.FAIL) for o in properties):
+        j.put("tls.not_assessed", Verdict.PASS)
+        return
+    reason = "unreachable" if j.out["target.unreachable"].verdict is Verdict.FAIL else "no TLS property judged"
+    j.put("tls.not_assessed", Verdict.FAIL, reason=reason, error=j.obs.connectivity_error,
+          probe_errors=dict(sorted(j.obs.errors.items())))
 
 
 def _certificates(j: _Judge) -> None:
@@ -146,11 +166,14 @@ def _protocols_and_suites(j: _Judge) -> None:
     all_errors = {v: obs.errors[c] for v, c in _VERSION_COMMAND.items() if c in obs.errors}
     weak, no_fs = [], []
     for s in obs.accepted:
-        families = suite_families(s.name, s.anonymous) & policy.forbid
+        why = sorted(suite_families(s.name, s.anonymous) & policy.forbid)
         if policy.forbid_cbc and "_CBC_" in s.name:
-            families.add("cbc")
-        if families:
-            weak.append({"version": s.version, "suite": s.name, "why": sorted(families)})
+            why.append("cbc")
+        allowed = policy.allowed_tls13_suites if s.version == "TLSv1.3" else policy.allowed_tls12_suites
+        if allowed and s.name not in allowed:
+            why.append(f"not in {policy.guideline}")  # the suite policy of every level, not only its bans
+        if why:
+            weak.append({"version": s.version, "suite": s.name, "why": why})
         if not s.ephemeral and s.version != "TLSv1.3":
             no_fs.append({"version": s.version, "suite": s.name})
     for check, found in (("tls.cipher.weak", weak), ("tls.cipher.no_forward_secrecy", no_fs)):
