@@ -129,3 +129,65 @@ def test_budget_share_is_an_obligation_in_status(cli: Callable[..., Result], tmp
     assert found["da-lgsp"]["verdict"] == "fail" and "13.33%" in found["da-lgsp"]["evidence"]
     assert found["da-qlvb-2025"]["verdict"] == "pass"
     assert found["da-lgsp"]["reference"].startswith("Chỉ thị 14/CT-TTg")
+
+
+@pytest.mark.parametrize(("text", "amount"), [
+    ("10000000", 10_000_000), ('"10.000.000"', 10_000_000), ('"10 000 000"', 10_000_000), ('"1.000"', 1000),
+    ('"10\u00a0000\u00a0000"', 10_000_000),  # the no-break spaces a word processor puts between the groups
+])
+def test_amounts_read_exactly(cli: Callable[..., Result], tmp_path: Path, text: str, amount: int) -> None:
+    ws = budget_ws(tmp_path, plan("p", "project", "2025-01-01", text, 1, None))
+    _code, v = verdicts(cli, ws)
+    assert v["p"]["total"] == str(amount)
+
+
+@pytest.mark.parametrize("text", [
+    '"1.5"',          # was read as 15 đồng: a decimal point is not a thousands separator
+    '"1.5e8"',        # was read as 1,500,000,000
+    '"1.00.000"',     # groups of two digits: was read as 100,000
+    '"１０００"',      # full-width digits
+    '"sNaN"', '"1E+5000"', '"NaN"', '"Infinity"',  # ended in a traceback
+    '"10,000"',       # a comma: ambiguous between a decimal and a thousands separator
+    '"10.000 000"',   # mixed separators
+    "0x10", "190:20:30", "1_000",  # YAML's hexadecimal, base 60 and underscores: not amounts
+    '"9' + '9' * 25 + '"',  # far beyond any budget
+])
+def test_misread_amounts_are_input_errors(cli: Callable[..., Result], tmp_path: Path, text: str) -> None:
+    ws = budget_ws(tmp_path, plan("p", "project", "2025-01-01", text, 1, None))
+    r = cli("budget", "check", "--workspace", ws, "--lang", "en")
+    assert r.exit_code == 2 and "Traceback" not in r.stderr, (r.stdout, r.stderr)
+    assert re.search(r"budget\.yaml:8:\d+: plans\[0\]\.total: not an amount of đồng", r.stderr), r.stderr
+    assert cli("status", "--workspace", ws).exit_code == 2  # status reads the same file the same way
+
+
+def test_a_failing_share_is_never_shown_as_the_threshold(cli: Callable[..., Result], tmp_path: Path) -> None:
+    ws = budget_ws(tmp_path, plan("p", "project", "2025-01-01", 100_000_000_000, 9_999_999_999, 90_000_000_001))
+    code, v = verdicts(cli, ws)  # 9.999999999%
+    assert code == 1 and v["p"]["verdict"] == "fail" and v["p"]["share_percent"] == "9.99"
+    r = cli("budget", "check", "--workspace", ws, env={"COLUMNS": "200"})
+    assert "9.99%" in r.stdout and "10.00%" not in r.stdout
+
+
+@pytest.mark.parametrize("budget", [None, "version: 1\nplans: []\n"])
+def test_no_budget_declared_cannot_be_judged(cli: Callable[..., Result], tmp_path: Path, budget: str | None) -> None:
+    ws = budget_ws(tmp_path, "")
+    if budget is None:
+        (ws / "budget.yaml").unlink()
+    else:
+        (ws / "budget.yaml").write_text(budget, encoding="utf-8")
+    r = cli("budget", "check", "--json", "--workspace", ws, "--lang", "en")
+    doc = json.loads(r.stdout)
+    assert r.exit_code == 1 and doc["plans"] == [] and doc["verdict"] == "indeterminate"
+    assert "declares no plan or project" in doc["reason"]
+    r = cli("status", "--json", "--workspace", ws, "--lang", "en")
+    (share,) = [o for o in json.loads(r.stdout)["obligations"] if o["rule"] == "budget.share"]
+    assert share["verdict"] == "indeterminate" and "cannot be judged" in share["evidence"]
+    assert r.exit_code == 1
+
+
+def test_plans_approved_after_the_day_are_not_judged_on_it(cli: Callable[..., Result], tmp_path: Path) -> None:
+    ws = budget_ws(tmp_path, plan("old", "project", "2025-03-01", 100, 10, 90)
+                   + plan("new", "project", "2026-09-01", 100, 1, 99))
+    r = cli("status", "--on", "2026-01-31", "--json", "--workspace", ws)
+    shares = {o["subject"]: o["verdict"] for o in json.loads(r.stdout)["obligations"] if o["rule"] == "budget.share"}
+    assert shares == {"old": "pass"}

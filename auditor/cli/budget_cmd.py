@@ -15,6 +15,7 @@ from auditor.i18n import _
 from auditor.labels import label
 from auditor.levels.regimes import load_regimes
 from auditor.reporting.render import vnd
+from auditor.vocabulary import Verdict
 
 app = typer.Typer(help="The cybersecurity share of IT plans and projects.", no_args_is_help=True)
 
@@ -27,8 +28,16 @@ def check(year: Annotated[int | None, typer.Option("--year", help="Only plans ap
     with workspace_context(workspace) as ctx:
         plans = load_budget(ctx.ws.root / BUDGET, ctx.loaded.inventory)
         verdicts = check_budget(plans, load_regimes(ctx.ws.content("profiles")), year)
+    nothing = None
+    if not plans:
+        nothing = _("{file} declares no plan or project: the share cannot be judged").format(file=BUDGET)
+    elif not verdicts:
+        nothing = _("no plan or project was approved in {year}: the share cannot be judged").format(year=year)
     if as_json:
-        print_json({"plans": [v.as_json() for v in verdicts]})
+        print_json({"plans": [v.as_json() for v in verdicts], "verdict": Verdict.INDETERMINATE if nothing else None,
+                    "reason": nothing})
+    elif nothing:
+        out.print(nothing)
     else:
         t = Table(title=_("Cybersecurity share of IT plans and projects"))
         for col in (_("Plan or project"), _("Approved on"), _("Total (VND)"), _("Security (VND)"), _("Share"),
@@ -42,5 +51,5 @@ def check(year: Annotated[int | None, typer.Option("--year", help="Only plans ap
                       vnd(v.security), f"{v.share_percent}%", f"{threshold} [dim]{v.reference or ''}[/dim]",
                       f"[{style}]{label(v.verdict)}[/{style}]")
         out.print(t)
-    if any(v.verdict.fails_audit for v in verdicts):
+    if nothing or any(v.verdict.fails_audit for v in verdicts):
         raise typer.Exit(EXIT_FAIL)
