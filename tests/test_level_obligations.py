@@ -109,3 +109,49 @@ def test_dossier_pdf_reads_back_in_vietnamese(cli: Callable[..., Result], ws: Pa
     pdf_en = next(Path(f) for f in json.loads(r.stdout)["files"] if f.endswith(".pdf"))
     text_en = subprocess.run(["pdftotext", str(pdf_en), "-"], capture_output=True, text=True, check=True).stdout
     assert "LEVEL DOSSIER OF AN INFORMATION SYSTEM" in text_en and "Level justification" in text_en
+
+
+def edit(ws: Path, old: str, new: str) -> None:
+    inv = ws / "inventory.yaml"
+    text = inv.read_text(encoding="utf-8")
+    assert old in text
+    inv.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_component_that_handles_procedures_counts(cli: Callable[..., Result], ws: Path) -> None:
+    """wiki-l1 handles no procedure itself; its one-stop component does (as `level propose` reads it)."""
+    edit(ws, "            national_data_centre: false, defence_security_harm: none, industrial_control: none}\n"
+             "  - id: portal-l4",
+         "            national_data_centre: false, defence_security_harm: none, industrial_control: none}\n"
+         "    components:\n"
+         "      - {id: mot-cua, name: Một cửa điện tử, facts: {administrative_procedures: true}}\n"
+         "  - id: portal-l4")
+    r = cli("level", "propose", "wiki-l1", "--json", "--workspace", ws)  # exit 1: other facts of it are missing
+    assert any(m["component"] == "mot-cua" and m["level"] == 3 for m in json.loads(r.stdout)["matched"])
+    found = status(cli, ws)[("level.tthc_level3", "wiki-l1")]
+    assert found["verdict"] == "fail" and found["detail"]["component"] == "mot-cua"  # type: ignore[index]
+    assert "mot-cua" in str(found["evidence"])
+
+
+def test_only_the_changes_the_law_names_make_an_approval_stale(cli: Callable[..., Result], ws: Path) -> None:
+    approve_l3(cli, ws, "cong-dvc")
+    # a contact's e-mail and the description are not what NĐ 331 Điều 10.2 names: still current
+    edit(ws, "email: dvc-admin@angiang.gov.vn.invalid", "email: quantri-dvc@angiang.gov.vn.invalid")
+    assert status(cli, ws)[("level.approval_current", "cong-dvc")]["verdict"] == "pass"
+    # the users and data subjects are: stale, and it says what changed, from what to what
+    edit(ws, "{basic: 412000, sensitive: 0}", "{basic: 412000, sensitive: 25000}")
+    found = status(cli, ws)[("level.approval_current", "cong-dvc")]
+    assert found["verdict"] == "fail"
+    assert found["detail"]["changes"] == [  # type: ignore[index]
+        {"field": "facts.personal_data_subjects.sensitive", "approved": 0, "now": 25000}]
+    assert "facts.personal_data_subjects.sensitive: 0 → 25000" in str(found["evidence"])
+
+
+def test_a_new_host_makes_an_approval_stale(cli: Callable[..., Result], ws: Path) -> None:
+    approve_l3(cli, ws, "cong-dvc")
+    edit(ws, "    hosts:\n      - id: dvc-web", "    hosts:\n      - {id: dvc-cache, address: 127.20.3.10, zone: dmz}\n"
+                                              "      - id: dvc-web")
+    found = status(cli, ws)[("level.approval_current", "cong-dvc")]
+    changed = {c["field"]: (c["approved"], c["now"]) for c in found["detail"]["changes"]}  # type: ignore[index]
+    assert found["verdict"] == "fail" and changed["hosts[dvc-cache]"] == (None, True)
+    assert changed["hosts[dvc-cache].address"] == (None, "127.20.3.10")

@@ -76,7 +76,7 @@ def test_annual_report_numbers_in_the_pdf(cli: Callable[..., Result], report_ws:
     assert f"Operating systems with an approved level {share} ≥ 100% not met" in text and f" 1/{operating} " in text
     assert "Plans and projects meeting the security budget share 50.0% ≥ 100% not met" in text
     assert "Years with at least one live-fire drill (the years of the period) 50.0% ≥ 100% not met" in text
-    assert "open at the end of the period — ≤0 no data" in text
+    assert "open at the end of the — ≤0 no data — period" in text  # the title wraps beside the figures
     assert "3 approved 1234/QĐ-UBND 512/QĐ-UBND" in text and "16/11/2026 · level 3" in text  # cong-dvc's form 08 row
     assert "15/10/2026 live-fire Diễn tập thực 107 185 510" in text  # minutes to detect, contain, recover
     # the gaps are what `auditor status` finds failing or not judgeable on the same day, but for the period: a
@@ -272,3 +272,45 @@ def test_every_dossier_state_in_the_annual_report(cli: Callable[..., Result], fl
     assert row(earliest, "trung-tam-du-lieu") == ("submitted", "2026-11-23", None)  # 15 working days from 2/11
     assert row(earliest, "lgsp") == ("submitted", "2026-11-24", None)
     assert earliest["cong-ttdt"]["appraised"] is False
+
+
+FRESH = """\
+version: 1
+organisations:
+  - {id: o, name: Sở Thử nghiệm, roles: [owner, operator, security_unit]}
+systems:
+  - id: moi
+    name: Hệ thống mới
+    owner: o
+    operator: o
+    lifecycle: operating
+    go_live: 2026-06-01
+    facts: {information: [public], kinds: [internal], serves: [internal], administrative_procedures: true,
+            conditional_business: false, infrastructure_scope: none, national_egovernment: false, always_on: false,
+            national_data_centre: false, defence_security_harm: none, industrial_control: none}
+    hosts:
+      - {id: app, address: 127.0.0.1}
+"""
+
+
+def test_figures_without_data_say_no_data(cli: Callable[..., Result], tmp_path: Path) -> None:
+    """Nothing inspected, nothing scanned, no budget: no figure may claim to be met."""
+    ws = tmp_path / "fresh"
+    ws.mkdir()
+    (ws / "inventory.yaml").write_text(FRESH, encoding="utf-8")
+    previous = report(cli, ws, "annual", "--year", "2025")
+    doc = report(cli, ws, "annual", "--year", "2026", "--lang", "en")
+    kpis = {k["id"]: k for k in doc["kpis"]}  # type: ignore[union-attr]
+    # level 3 since 01/6/2026: its first inspection is due by 01/6/2027, so nothing is "inspected on time" yet
+    for kpi in ("inspected_on_time_share", "open_critical_high", "budget_plans_meeting_share"):
+        assert (kpis[kpi]["value"], kpis[kpi]["met"]) == (None, None), kpis[kpi]
+    assert kpis["open_critical_high"]["previous"] is None  # no rising trend from a year without data
+    assert {k["id"]: k["value"] for k in previous["kpis"]}["open_critical_high"] is None  # type: ignore[union-attr]
+    pdf = next(Path(str(f)) for f in doc["files"] if str(f).endswith(".pdf"))  # type: ignore[union-attr]
+    text = pdf_text(pdf)
+    assert "Systems inspected on time — ≥ 100% no data" in text
+    assert "open at the end of the — ≤0 no data — period" in text  # the title wraps beside the figures
+    snapshot = json.loads(next(Path(str(f)) for f in doc["files"] if str(f).endswith(".json")).read_text("utf-8"))
+    gaps = {(g["rule"], g["subject"]): g for g in snapshot["gaps"]}
+    assert gaps[("findings.open_by_severity", "moi")]["verdict"] == "indeterminate"  # not scanned: not clean
+    assert gaps[("budget.share", "budget.yaml")]["verdict"] == "indeterminate"
