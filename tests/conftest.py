@@ -138,6 +138,8 @@ def _reset_postgres(url: str) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(sa.text("CREATE SCHEMA public"))
+        # sessions in Vietnam time, not UTC: instants must survive a server whose time zone is not the store's
+        conn.execute(sa.text(f'ALTER DATABASE "{engine.url.database}" SET timezone TO \'Asia/Ho_Chi_Minh\''))
     engine.dispose()
 
 

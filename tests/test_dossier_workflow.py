@@ -21,7 +21,20 @@ def ws(flow_ws: Path) -> Path:
     return flow_ws
 
 
-def test_level3_flow_and_verify(cli: Callable[..., Result], ws: Path) -> None:
+@pytest.fixture
+def both(tmp_path: Path, cli: Callable[..., Result], database_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The flow workspace with its store on SQLite, then on PostgreSQL."""
+    from tests.dossier_helpers import PASSPHRASE, make_flow_workspace, make_keys
+
+    monkeypatch.setenv("AUDITOR_DATABASE_URL", database_url)
+    monkeypatch.setenv("AUDITOR_KEY_PASSPHRASE", PASSPHRASE)
+    ws = make_flow_workspace(tmp_path)
+    make_keys(cli, ws)
+    return ws
+
+
+def test_level3_flow_and_verify(cli: Callable[..., Result], both: Path) -> None:
+    ws = both
     d = approve_l3(cli, ws)
     row = dossiers(cli, ws)[d]
     assert (row["state"], row["proposed_level"], row["approved_level"], row["decision_number"]) == \
@@ -39,7 +52,8 @@ def test_level3_flow_and_verify(cli: Callable[..., Result], ws: Path) -> None:
     assert "tech.app.source_code" in plan  # a level-3 requirement
 
 
-def test_refused_transitions(cli: Callable[..., Result], ws: Path) -> None:
+def test_refused_transitions(cli: Callable[..., Result], both: Path) -> None:
+    ws = both
     d = str(create(cli, ws, "cong-dvc", "2026-10-30"))
 
     def refused(*args: str, words: str) -> None:
@@ -121,7 +135,8 @@ def test_appraisal_time_limits(cli: Callable[..., Result], ws: Path, regime: str
     assert limit["status"] == status
 
 
-def test_approval_time_limit_and_overdue(cli: Callable[..., Result], ws: Path) -> None:
+def test_approval_time_limit_and_overdue(cli: Callable[..., Result], both: Path) -> None:
+    ws = both
     d = approve_l3(cli, ws, appraised="2026-11-10", approved="2026-11-20")  # due 2026-11-19: 7 working days
     limits = {x["step"]: x for x in dossiers(cli, ws)[d]["deadlines"]}  # type: ignore[union-attr]
     assert limits["approval"]["due"] == "2026-11-19" and limits["approval"]["status"] == "late"

@@ -77,7 +77,9 @@ def replace_server(zoo: Zoo, old: ZooServer, hsts: str | None) -> ZooServer:
 
 
 def test_open_seen_again_fixed_resolved(cli: Callable[..., Result], zoo: Zoo, tmp_path: Path,
-                                        frozen: FrozenClock) -> None:
+                                        frozen: FrozenClock, database_url: str,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUDITOR_DATABASE_URL", database_url)
     server = zoo.tls("web", {"tls.hsts.missing"}, hsts=None)
     ws = workspace_for(tmp_path, zoo, server)
 
@@ -123,9 +125,11 @@ def test_an_unreachable_target_does_not_resolve_anything(cli: Callable[..., Resu
     assert {i["check"] for i in run["indeterminate"]} >= {"tls.hsts.missing", "tls.cert.expired"}
 
 
-def test_accepted_then_expired(cli: Callable[..., Result], zoo: Zoo, tmp_path: Path) -> None:
+def test_accepted_then_expired(cli: Callable[..., Result], zoo: Zoo, tmp_path: Path, database_url: str,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
     from auditor.labs.certs import issue
 
+    monkeypatch.setenv("AUDITOR_DATABASE_URL", database_url)
     server = zoo.tls("web", {"tls.cert.hostname_mismatch"}, cert=issue(zoo.ca, ["other.zoo.test"]))
     ws = workspace_for(tmp_path, zoo, server)
     code, found = scan(cli, ws)
@@ -144,7 +148,7 @@ def test_accepted_then_expired(cli: Callable[..., Result], zoo: Zoo, tmp_path: P
     assert code == 0 and found["tls.cert.hostname_mismatch"]["status"] == "accepted"
 
     # time passes: the acceptance expires (set in the store as the calendar would)
-    engine = sa.create_engine(f"sqlite:///{ws / '.auditor' / 'auditor.sqlite'}")
+    engine = sa.create_engine(database_url)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE risk_acceptance SET expires_on = :d"),
                      {"d": (clock.today() - dt.timedelta(days=1)).isoformat()})

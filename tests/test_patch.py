@@ -4,6 +4,8 @@ answers; Debian version ordering; end of life; stale advisory data."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -265,12 +267,56 @@ def test_pending_security_updates_from_apt() -> None:
     assert local.pending_security is not None  # apt is there: its view is known, empty or not
 
 
-def test_pending_updates_finding_follows_the_machine(cli: Callable[..., Result], tmp_path: Path) -> None:
+def _deb(name: str, version: str, installed: bool) -> str:
+    status = "Status: install ok installed\n" if installed else ""
+    extra = "" if installed else f"Filename: pool/{name}_{version}_all.deb\nSize: 100\nSHA256: {'0' * 64}\n"
+    return (f"Package: {name}\n{status}Priority: optional\nSection: misc\nInstalled-Size: 10\n"
+            f"Maintainer: T <t@example.invalid>\nArchitecture: all\nVersion: {version}\n{extra}Description: t\n\n")
+
+
+def apt_root(root: Path, installed: dict[str, str], suites: dict[str, tuple[str, dict[str, str]]]) -> Path:
+    """An apt configuration of its own (APT_CONFIG): a dpkg status with ``installed``, and a file: repository
+    with one suite per entry (label, packages), indexed by a real `apt-get update`. Returns the config file."""
+    for d in ("etc/apt/sources.list.d", "etc/apt/preferences.d", "etc/apt/apt.conf.d", "state/lists/partial",
+              "cache/archives/partial", "log"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    (root / "state" / "status").write_text("".join(_deb(n, v, True) for n, v in installed.items()))
+    sources = []
+    for suite, (label, packages) in suites.items():
+        dist = root / "repo" / "dists" / suite
+        (dist / "main" / "binary-amd64").mkdir(parents=True)
+        (dist / "main" / "binary-amd64" / "Packages").write_text("".join(_deb(n, v, False) for n, v in packages.items()))
+        (dist / "Release").write_text(f"Origin: Debian\nLabel: {label}\nSuite: {suite}\nCodename: {suite}\n"
+                                      "Architectures: amd64 all\nComponents: main\n")
+        sources.append(f"deb [trusted=yes] file:{root / 'repo'} {suite} main")
+    (root / "etc" / "apt" / "sources.list").write_text("\n".join(sources) + "\n")
+    conf = root / "apt.conf"
+    conf.write_text(f'Dir "{root}/";\nDir::State "state";\nDir::State::status "{root}/state/status";\n'
+                    'Dir::Etc "etc/apt";\nDir::Cache "cache";\nDir::Log "log";\nDebug::NoLocking "true";\n'
+                    'APT::Architecture "amd64";\nAcquire::Languages "none";\n')
+    subprocess.run(["apt-get", "update"], env={**os.environ, "APT_CONFIG": str(conf), "LANG": "C"}, check=True,
+                   capture_output=True, timeout=120)
+    return conf
+
+
+def test_pending_security_updates_known_answer(cli: Callable[..., Result], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """apt's own simulation over a repository the test builds: one update from a security suite, one not."""
+    suites = {"bookworm-security": ("Debian-Security", {"auditor-test-lib": "1.0-1+deb12u1"}),
+              "bookworm-updates": ("Debian", {"auditor-test-tool": "2.0-2"})}
+    conf = apt_root(tmp_path / "apt", {"auditor-test-lib": "1.0-1", "auditor-test-tool": "2.0-1"}, suites)
+    monkeypatch.setenv("APT_CONFIG", str(conf))
     ws = workspace(tmp_path, """\
         - id: me
           address: 127.0.0.1
           patch: {method: local}
         """)
-    found = scan(cli, ws)
-    pending = collect_local().pending_security or ()
-    assert (("patch.pending_security_updates", "me:updates") in found) == bool(pending)
+    pending = scan(cli, ws)[("patch.pending_security_updates", "me:updates")]
+    assert pending["detail"] == {"packages": ["auditor-test-lib"], "count": 1}
+    # the security update is installed: nothing is pending any more, and the finding is resolved
+    conf = apt_root(tmp_path / "apt2", {"auditor-test-lib": "1.0-1+deb12u1", "auditor-test-tool": "2.0-1"}, suites)
+    monkeypatch.setenv("APT_CONFIG", str(conf))
+    assert ("patch.pending_security_updates", "me:updates") not in scan(cli, ws)
+    r = cli("findings", "--all", "--json", "--workspace", ws)
+    states = {f["check"]: f["status"] for f in json.loads(r.stdout)["findings"]}
+    assert states["patch.pending_security_updates"] == "resolved"

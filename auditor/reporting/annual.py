@@ -32,7 +32,15 @@ from auditor.records.model import Drill
 from auditor.reporting.drill import response_times
 from auditor.reporting.publish import Published, csv_text, publish
 from auditor.store.tables import DossierRow, FindingRow, ReportRow, table_of
-from auditor.vocabulary import SEVERITIES, DossierState, FindingStatus, Lifecycle, Verdict, finding_fails_audit
+from auditor.vocabulary import (
+    SEVERITIES,
+    DossierState,
+    FindingStatus,
+    Lifecycle,
+    Severity,
+    Verdict,
+    finding_fails_audit,
+)
 from auditor.workspace import content_file
 
 
@@ -175,9 +183,9 @@ def _system_rows(inv: Inventory, systems: list[System], ev: Evaluation, proposal
             "expected_approval": expected,
             "deployment": dep.status if dep else None, "full_by": dep.full_by.isoformat() if dep and dep.full_by else None,
             "inspection_kind": last.kind if last else None, "inspected_on": last.date.isoformat() if last else None,
-            "inspection_verdict": periodic.verdict if periodic else "not_applicable",
+            "inspection_verdict": periodic.verdict if periodic else Verdict.NOT_APPLICABLE,
             "inspection_due": periodic.detail.get("due") if periodic else None,
-            "open_critical": counts.get("critical", 0), "open_high": counts.get("high", 0),
+            "open_critical": counts.get(Severity.CRITICAL, 0), "open_high": counts.get(Severity.HIGH, 0),
         })
     return rows
 
@@ -191,7 +199,7 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
         "appraised": sum(1 for r in rows if r["appraised"]),
         "approved": sum(1 for r in rows if r["approved_level"] is not None),
         "approved_and_inspected": sum(1 for r in rows if r["approved_level"] is not None
-                                      and r["inspection_verdict"] == "pass" and r["inspected_on"]),
+                                      and r["inspection_verdict"] == Verdict.PASS and r["inspected_on"]),
     }
 
 

@@ -9,8 +9,10 @@ from typing import Any
 from auditor.i18n import _
 from auditor.labels import label
 from auditor.reporting.render import pct
+from auditor.vocabulary import SEVERITIES, Severity, Verdict
 
-COLOURS = {"critical": "#7f0000", "high": "#d7301f", "medium": "#fc8d59", "low": "#fdcc8a", "info": "#bdbdbd"}
+COLOURS = {Severity.CRITICAL: "#7f0000", Severity.HIGH: "#d7301f", Severity.MEDIUM: "#fc8d59", Severity.LOW: "#fdcc8a",
+           Severity.INFO: "#bdbdbd"}
 PASS, FAIL, NEUTRAL = "#2b8a3e", "#c92a2a", "#4c6ef5"
 
 
@@ -68,7 +70,7 @@ def findings_chart(monthly: dict[str, dict[str, int]]) -> str:
     fig, ax = _figure(6.4, 2.4)
     months = list(monthly)
     bottom = [0] * len(months)
-    for sev in ("critical", "high", "medium", "low", "info"):
+    for sev in SEVERITIES:
         values = [monthly[m].get(sev, 0) for m in months]
         ax.bar([m[5:] + "/" + m[2:4] for m in months], values, bottom=bottom, color=COLOURS[sev], label=label(sev))
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
@@ -82,7 +84,8 @@ def budget_chart(budget: list[dict[str, Any]]) -> str:
     fig, ax = _figure(6.4, max(1.4, 0.45 * len(budget) + 0.8))
     names = [b["id"] for b in budget][::-1]
     shares = [float(b["share_percent"]) for b in budget][::-1]
-    colours = [PASS if b["verdict"] == "pass" else FAIL if b["verdict"] == "fail" else NEUTRAL for b in budget][::-1]
+    colours = [PASS if b["verdict"] == Verdict.PASS else FAIL if b["verdict"] == Verdict.FAIL else NEUTRAL
+               for b in budget][::-1]
     bars = ax.barh(names, shares, color=colours)
     ax.bar_label(bars, labels=[pct(f"{s:.2f}") for s in shares], padding=2)
     for i, b in enumerate(budget[::-1]):
