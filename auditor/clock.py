@@ -12,14 +12,17 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import os
+from pathlib import Path
+
+from auditor.problems import UserError
 
 # Vietnam keeps UTC+7 all year (no daylight saving since 1975): a fixed offset needs no tz database.
 VN_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")
 FREEZE_ENV = "AUDITOR_NOW"
 
 
-class ClockError(ValueError):
-    """AUDITOR_NOW does not hold a date or a date and time."""
+class ClockError(UserError):
+    """AUDITOR_NOW does not hold a date or a date and time (a usage error: exit code 2)."""
 
 
 def parse_instant(text: str) -> dt.datetime:
@@ -43,6 +46,11 @@ def now() -> dt.datetime:
     if frozen:
         return parse_instant(frozen)
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def file_date(path: Path) -> dt.date:
+    """The day (in Vietnam) a file was last modified."""
+    return in_vietnam(dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)).date()
 
 
 def today() -> dt.date:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col
 
+from auditor import clock
 from auditor.i18n import _
 from auditor.ledger.chain import append
 from auditor.problems import InputError, Problem, display_path
@@ -99,7 +100,7 @@ def read_file(path: Path) -> tuple[str, list[Entry], dt.date]:
     if size > MAX_BYTES:
         raise InputError([Problem(shown, 1, 1, "", _("the file is {size} bytes; the limit is {limit}")
                                   .format(size=size, limit=MAX_BYTES))])
-    file_date = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date()
+    file_date = clock.file_date(path)
     try:
         if zipfile.is_zipfile(path):
             entries, dates = [], []
