@@ -79,6 +79,9 @@ def test_demo_services_are_real_sockets(tmp_path: Path) -> None:
         tls = next(s for s in run.served if s.declared_port == 443)
         plain = next(s for s in run.served if s.declared_port == 80)
         ctx = ssl.create_default_context(cafile=str(run.workspace / "certs" / "so-khcn-internal-ca.pem"))
+        # the lab's certificates are valid on the auditor's (frozen) clock, not necessarily on the machine's:
+        # check the chain and the name here, and leave the dates to the auditor (X509_V_FLAG_NO_CHECK_TIME)
+        ctx.verify_flags |= 0x200000
         with socket.create_connection((tls.address, tls.port), timeout=5) as raw, \
                 ctx.wrap_socket(raw, server_hostname="dichvucong.angiang.gov.vn.invalid") as conn:
             assert conn.version() in ("TLSv1.2", "TLSv1.3")
