@@ -7,6 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditor import safeio
 from auditor.i18n import _
 from auditor.problems import InputError, Problem, display_path
 
@@ -78,9 +79,9 @@ def init_workspace(target: Path, *, inventory_text: str | None = None) -> list[P
             shutil.copytree(src / name, dest, ignore=shutil.ignore_patterns("__pycache__"))
             written.append(dest)
     text = inventory_text if inventory_text is not None else (SKELETON / INVENTORY).read_text(encoding="utf-8")
-    inv.write_text(text, encoding="utf-8")
+    safeio.write_text(inv, text)
     written.append(inv)
     gitignore = target / ".gitignore"
-    if not gitignore.exists():
-        gitignore.write_text(".auditor/\n", encoding="utf-8")
+    if not gitignore.exists() and not gitignore.is_symlink():
+        safeio.write_text(gitignore, ".auditor/\n")
     return written

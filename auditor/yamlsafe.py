@@ -8,6 +8,7 @@ Dates are returned as the text written, so that the models can report an impossi
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from auditor import safeio
 from auditor.i18n import _
 from auditor.problems import InputError, Problem, display_path
 
@@ -43,6 +45,7 @@ class LoadedYaml:
 
     file: str
     data: Any
+    sha256: str = ""  # of the bytes read (the very bytes the data came from)
     values: dict[Path_, Position] = field(default_factory=dict)
     keys: dict[Path_, Position] = field(default_factory=dict)
 
@@ -61,10 +64,19 @@ class LoadedYaml:
         return Problem(self.file, pos.line, pos.column, dotted(path), message)
 
 
+EXCERPT = 40  # characters of a file's text a message may quote
+
+
+def excerpt(text: object, limit: int = EXCERPT) -> str:
+    """A short, printable quotation of text from a file: control characters escaped, the rest cut off."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
 def dotted(path: Path_) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        out += f"[{part}]" if isinstance(part, int) else (f".{excerpt(part)}" if out else excerpt(part))
     return out
 
 
@@ -157,24 +169,19 @@ class _Builder:
         return out
 
 
-def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES) -> LoadedYaml:
-    """Load one YAML file safely, or raise :class:`InputError` with every problem located."""
+def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, within: Path | None = None) -> LoadedYaml:
+    """Load one YAML file safely, or raise :class:`InputError` with every problem located. With ``within``, a
+    file that is a link leading outside that folder is refused unread."""
     shown = display_path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError([Problem(shown, 1, 1, "", _("cannot read the file: {error}")
-                                  .format(error=exc.strerror or exc))]) from None
-    if size > max_bytes:
-        raise InputError([Problem(shown, 1, 1, "", _("the file is {size} bytes; the limit is {limit}")
-                                  .format(size=size, limit=max_bytes))])
-    raw = path.read_bytes()
+    raw = safeio.read_bytes(path, max_bytes=max_bytes, within=within)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError([Problem(shown, line, 1, "", _("the file is not UTF-8 text"))]) from None
-    return load_yaml_text(text, shown)
+    loaded = load_yaml_text(text, shown)
+    loaded.sha256 = hashlib.sha256(raw).hexdigest()
+    return loaded
 
 
 def load_yaml_text(text: str, shown: str) -> LoadedYaml:

@@ -24,7 +24,7 @@ BUDGET = "budget.yaml"
 def load_budget(path: Path, inv: Inventory) -> list[Plan]:
     if not path.exists():
         return []
-    loaded = load_yaml(path)
+    loaded = load_yaml(path, within=path.parent)
     try:
         spec = BudgetFile.model_validate(loaded.data)
     except ValidationError as exc:

@@ -24,7 +24,7 @@ from auditor.cli import (
     status_cmd,
     verify_cmd,
 )
-from auditor.cli.common import LangOpt, handle_errors, out
+from auditor.cli.common import LangOpt, handle_errors, out, say
 from auditor.i18n import _
 from auditor.problems import display_path
 from auditor.workspace import init_workspace
@@ -59,10 +59,10 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder for the new work
          lang: LangOpt = None) -> None:
     """Create a workspace: inventory.yaml with commented examples, and checks/, profiles/, reports/."""
     written = init_workspace(directory)
-    out.print(_("Workspace created in {dir}:").format(dir=display_path(directory)))
+    say(_("Workspace created in {dir}:").format(dir=display_path(directory)))
     for p in written:
         out.print(f"  {display_path(p)}")
-    out.print(_("Next: edit inventory.yaml, then run 'auditor inventory check'."))
+    say(_("Next: edit inventory.yaml, then run 'auditor inventory check'."))
 
 
 @app.command("version")

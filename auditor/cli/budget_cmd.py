@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from auditor.budget.check import BUDGET, check_budget, load_budget
-from auditor.cli.common import EXIT_FAIL, JsonOpt, LangOpt, WorkspaceOpt, handle_errors, out, print_json
+from auditor.cli.common import EXIT_FAIL, JsonOpt, LangOpt, WorkspaceOpt, handle_errors, out, plain, print_json, say
 from auditor.cli.context import workspace_context
 from auditor.cli.status_cmd import VERDICT_STYLE
 from auditor.i18n import _
@@ -37,7 +37,7 @@ def check(year: Annotated[int | None, typer.Option("--year", help="Only plans ap
         print_json({"plans": [v.as_json() for v in verdicts], "verdict": Verdict.INDETERMINATE if nothing else None,
                     "reason": nothing})
     elif nothing:
-        out.print(nothing)
+        say(nothing)
     else:
         t = Table(title=_("Cybersecurity share of IT plans and projects"))
         for col in (_("Plan or project"), _("Approved on"), _("Total (VND)"), _("Security (VND)"), _("Share"),
@@ -47,8 +47,8 @@ def check(year: Annotated[int | None, typer.Option("--year", help="Only plans ap
             threshold = f"{v.threshold_percent}%" if v.threshold_percent is not None else (
                 _("a line") if v.rule else "—")
             style = VERDICT_STYLE[v.verdict]
-            t.add_row(f"{v.plan.title} [dim]({v.plan.id})[/dim]", v.plan.approved_on.isoformat(), vnd(v.plan.total),
-                      vnd(v.security), f"{v.share_percent}%", f"{threshold} [dim]{v.reference or ''}[/dim]",
+            t.add_row(f"{plain(v.plan.title)} [dim]({v.plan.id})[/dim]", v.plan.approved_on.isoformat(), vnd(v.plan.total),
+                      vnd(v.security), f"{v.share_percent}%", f"{threshold} [dim]{plain(v.reference or '')}[/dim]",
                       f"[{style}]{label(v.verdict)}[/{style}]")
         out.print(t)
     if nothing or any(v.verdict.fails_audit for v in verdicts):

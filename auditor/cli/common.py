@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Annotated, Any, TypeVar, cast
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from auditor import clock
 from auditor.i18n import LANGUAGES, _, set_language
@@ -24,6 +26,22 @@ EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(value: object) -> str:
+    """Text from data as it may reach a terminal: control characters (escape sequences...) shown escaped."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(value))
+
+
+def plain(value: object) -> str:
+    """Data for a rich table cell or message: printable, and its [brackets] never read as markup."""
+    return escape(printable(value))
+
+
+def say(text: str, *, error: bool = False) -> None:
+    """A message that holds data: printed as it is, never read as markup."""
+    (err if error else out).print(printable(text), markup=False)
 
 WorkspaceOpt = Annotated[
     Path | None,

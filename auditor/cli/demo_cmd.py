@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from auditor.catalogue.checks import load_catalogue
-from auditor.cli.common import LangOpt, handle_errors, out, scan_progress
+from auditor.cli.common import LangOpt, handle_errors, out, plain, say, scan_progress
 from auditor.cli.findings_view import findings_table
 from auditor.cli.report_cmd import print_published
 from auditor.demo.dossier import DemoDossier
@@ -24,20 +24,20 @@ from auditor.problems import display_path
 
 def _print_dossier(dd: DemoDossier, workspace: Path) -> None:
     determined = [p for p in dd.proposals if p.level is not None]
-    out.print(_("Levels proposed for {n} of {total} systems ({regime}).").format(
+    say(_("Levels proposed for {n} of {total} systems ({regime}).").format(
         n=len(determined), total=len(dd.proposals), regime=dd.proposals[0].regime if dd.proposals else ""))
     d = dd.dossier
-    out.print(_("Dossier {id} for {system}: level {level}, appraised ({opinion}) and approved by decision {decision}, "
+    say(_("Dossier {id} for {system}: level {level}, appraised ({opinion}) and approved by decision {decision}, "
                 "both signed (Ed25519).").format(id=d.id, system=d.system_id, level=d.approved_level,
                                                  opinion=label(d.appraisal_opinion), decision=d.decision_number))
     for f in dd.files:
-        out.print(_("Written: {file}").format(file=display_path(f)))
+        say(_("Written: {file}").format(file=display_path(f)))
     v = dd.verify
     if v.ok:
-        out.print(_("Ledger intact: {entries} entries, {signatures} signatures and {dossiers} dossiers verified.")
+        say(_("Ledger intact: {entries} entries, {signatures} signatures and {dossiers} dossiers verified.")
                   .format(entries=v.entries, signatures=v.signatures, dossiers=v.dossiers))
     else:
-        out.print(_("The ledger does not verify"))
+        say(_("The ledger does not verify"))
 
 
 def _print_reports(reports: DemoReports, workspace: Path) -> None:
@@ -45,9 +45,9 @@ def _print_reports(reports: DemoReports, workspace: Path) -> None:
         if published is not None:
             print_published(published)
     pdf = next(f for f in reports.annual.files if f.suffix == ".pdf")
-    out.print(_("Annual report {year}: open {file}").format(year=reports.year, file=display_path(pdf)))
+    say(_("Annual report {year}: open {file}").format(year=reports.year, file=display_path(pdf)))
     out.print(summary_line(reports.obligations))
-    out.print(_("Next: cd {dir} && auditor status").format(dir=display_path(workspace)))
+    say(_("Next: cd {dir} && auditor status").format(dir=display_path(workspace)))
 
 
 @handle_errors
@@ -68,14 +68,14 @@ def demo(
         for col in (_("System"), _("Host"), _("Listening on"), _("Declared port"), _("Service")):
             t.add_column(col)
         for s in run.served + run.stray:
-            t.add_row(s.system, s.host, f"{s.address}:{s.port}", str(s.declared_port or "—"), s.what)
+            t.add_row(s.system, s.host, f"{s.address}:{s.port}", str(s.declared_port or "—"), plain(s.what))
         out.print(t)
-        out.print(_("Workspace written: {dir}").format(dir=display_path(run.workspace)))
+        say(_("Workspace written: {dir}").format(dir=display_path(run.workspace)))
         assert run.sync is not None
-        out.print(_("Inventory valid: {n} systems; loaded into {store} ({added} added, {changed} changed).").format(
+        say(_("Inventory valid: {n} systems; loaded into {store} ({added} added, {changed} changed).").format(
             n=run.systems, store=run.store_url, added=run.sync.added, changed=run.sync.changed))
         for r in run.scans:
-            out.print(_("{family} scan: {targets} targets in {s:.1f} s, {opened} findings opened.").format(
+            say(_("{family} scan: {targets} targets in {s:.1f} s, {opened} findings opened.").format(
                 family=r.family.upper(), targets=r.targets, s=r.seconds, opened=r.applied.opened if r.applied else 0))
         catalogue = load_catalogue(run.workspace / "checks")
         out.print(findings_table(run.findings, catalogue, _("Findings")))
@@ -84,9 +84,9 @@ def demo(
         if run.reports is not None:
             _print_reports(run.reports, run.workspace)
         if serve > 0:
-            out.print(_("Services stay up for {s:.0f} s; in another terminal: cd {dir} && auditor scan")
+            say(_("Services stay up for {s:.0f} s; in another terminal: cd {dir} && auditor scan")
                       .format(s=serve, dir=display_path(run.workspace)))
             time.sleep(serve)
     finally:
         ctx.__exit__(None, None, None)
-    out.print(_("Demo finished in {s:.1f} s.").format(s=time.monotonic() - started))
+    say(_("Demo finished in {s:.1f} s.").format(s=time.monotonic() - started))

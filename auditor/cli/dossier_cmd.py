@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from auditor import clock
 from auditor.catalogue.checks import load_catalogue
-from auditor.cli.common import JsonOpt, LangOpt, OnOpt, WorkspaceOpt, handle_errors, out, parse_day, print_json
+from auditor.cli.common import JsonOpt, LangOpt, OnOpt, WorkspaceOpt, handle_errors, out, parse_day, print_json, say
 from auditor.cli.context import Context, workspace_context
 from auditor.cli.keys_cmd import PassFileOpt, default_key_path
 from auditor.dossier import workflow
@@ -75,7 +75,7 @@ def create(system: Annotated[str, typer.Argument(help="The system.")],
     if as_json:
         print_json(_summary(row))
     else:
-        out.print(_("Dossier {id} (version {version}) for {system}: proposed level {level} under {regime}; "
+        say(_("Dossier {id} (version {version}) for {system}: proposed level {level} under {regime}; "
                     "state: draft.").format(id=row.id, version=row.version, system=system, level=row.proposed_level,
                                             regime=row.regime))
 
@@ -170,7 +170,7 @@ def _done(d: DossierRow, as_json: bool) -> None:
     if as_json:
         print_json(_summary(d))
     else:
-        out.print(_("Dossier {id}: {state}.").format(id=d.id, state=label(d.state)))
+        say(_("Dossier {id}: {state}.").format(id=d.id, state=label(d.state)))
 
 
 @app.command("appraise")
@@ -236,4 +236,4 @@ def render(dossier_id: int,
         print_json({"dossier": dossier_id, "files": [str(f) for f in files]})
     else:
         for f in files:
-            out.print(_("Written: {file}").format(file=display_path(f)))
+            say(_("Written: {file}").format(file=display_path(f)))

@@ -9,7 +9,18 @@ import typer
 
 from auditor import clock
 from auditor.catalogue.checks import load_catalogue
-from auditor.cli.common import EXIT_FAIL, EXIT_INPUT, JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, print_json
+from auditor.cli.common import (
+    EXIT_FAIL,
+    EXIT_INPUT,
+    JsonOpt,
+    LangOpt,
+    WorkspaceOpt,
+    err,
+    handle_errors,
+    out,
+    print_json,
+    say,
+)
 from auditor.cli.context import workspace_context
 from auditor.cli.findings_view import failing, findings_table
 from auditor.findings.lifecycle import AcceptanceError, accept_risk, list_findings
@@ -48,7 +59,7 @@ def list_cmd(system: SystemOpt = None, check: CheckOpt = None, all_: AllOpt = Fa
     elif views:
         out.print(findings_table(views, catalogue, _("Findings")))
     else:
-        out.print(_("No findings."))
+        say(_("No findings."))
     if failing(views, fail_from):
         raise typer.Exit(EXIT_FAIL)
 
@@ -75,9 +86,9 @@ def accept_cmd(
         try:
             acc = accept_risk(s, finding_id, justification.strip(), by.strip(), expires, clock.today())
         except AcceptanceError as exc:
-            err.print(str(exc))
+            say(str(exc), error=True)
             raise typer.Exit(EXIT_INPUT) from None
     if as_json:
         print_json({"finding": finding_id, "acceptance": acc.id, "expires_on": expires.isoformat()})
     else:
-        out.print(_("Risk accepted on finding {id} until {date}.").format(id=finding_id, date=expires.isoformat()))
+        say(_("Risk accepted on finding {id} until {date}.").format(id=finding_id, date=expires.isoformat()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from auditor.catalogue.checks import Catalogue
+from auditor.cli.common import plain
 from auditor.findings.lifecycle import FindingView
 from auditor.i18n import _
 from auditor.labels import label
@@ -20,8 +21,8 @@ def findings_table(views: list[FindingView], catalogue: Catalogue, title: str) -
     for column in ("#", _("Severity"), _("Status"), _("System"), _("Target"), _("Check"), _("Last seen")):
         t.add_column(column)
     for v in sort_findings(views):
-        t.add_row(str(v.id), label(v.severity), label(v.status), v.system, v.target,
-                  f"{catalogue.title(v.check)} [dim]({v.check})[/dim]", v.last_seen.strftime("%Y-%m-%d %H:%M"))
+        t.add_row(str(v.id), label(v.severity), label(v.status), v.system, plain(v.target),
+                  f"{plain(catalogue.title(v.check))} [dim]({v.check})[/dim]", v.last_seen.strftime("%Y-%m-%d %H:%M"))
     return t
 
 

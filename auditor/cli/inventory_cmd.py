@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from sqlmodel import col, select
 
-from auditor.cli.common import EXIT_OK, JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, print_json
+from auditor.cli.common import EXIT_OK, JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, plain, print_json, say
 from auditor.i18n import _
 from auditor.inventory.load import LoadedInventory, load_inventory
 from auditor.labels import label
@@ -37,7 +37,7 @@ def check(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt
         print_json({"ok": True, "file": display_path(ws.inventory_path), "organisations": len(inv.organisations),
                     "systems": len(inv.systems)})
     else:
-        out.print(_("{file}: valid ({orgs} organisations, {systems} systems)").format(
+        say(_("{file}: valid ({orgs} organisations, {systems} systems)").format(
             file=display_path(ws.inventory_path), orgs=len(inv.organisations), systems=len(inv.systems)))
     raise typer.Exit(EXIT_OK)
 
@@ -57,7 +57,7 @@ def load(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt 
     if as_json:
         print_json(data)
     else:
-        out.print(_("Loaded into {store}: {added} added, {changed} changed, {removed} no longer declared, "
+        say(_("Loaded into {store}: {added} added, {changed} changed, {removed} no longer declared, "
                     "{unchanged} unchanged.").format(**data))
 
 
@@ -113,12 +113,12 @@ def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt
     for column in (_("Id"), _("Name"), _("Roles")):
         t.add_column(column)
     for o in orgs:
-        t.add_row(o.id, o.name, ", ".join(o.roles))
+        t.add_row(o.id, plain(o.name), ", ".join(o.roles))
     out.print(t)
     t = Table(title=_("Information systems"))
     for column in (_("Id"), _("Name"), _("Owner"), _("Operator"), _("State"), _("Go-live"), _("Facts for the level")):
         t.add_column(column)
     for r in systems:
-        t.add_row(r.id, r.name, r.owner_id, r.operator_id, label(r.lifecycle),
+        t.add_row(r.id, plain(r.name), r.owner_id, r.operator_id, label(r.lifecycle),
                   r.go_live.isoformat() if r.go_live else "—", _facts_summary(r.facts))
     out.print(t)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -9,13 +10,16 @@ import typer
 from rich.table import Table
 from sqlmodel import col, select
 
-from auditor.cli.common import JsonOpt, LangOpt, WorkspaceOpt, handle_errors, out, print_json
+from auditor import safeio
+from auditor.cli.common import JsonOpt, LangOpt, WorkspaceOpt, handle_errors, out, print_json, say
 from auditor.cli.context import workspace_context
 from auditor.dossier.workflow import WorkflowError, register_key
 from auditor.i18n import _
+from auditor.inventory.types import ID_PATTERN
 from auditor.problems import display_path
 from auditor.signing import passphrase_from, write_new_key
 from auditor.store.tables import OfficerKeyRow
+from auditor.yamlsafe import excerpt
 
 app = typer.Typer(help="Officers' signing keys (Ed25519).", no_args_is_help=True)
 PassFileOpt = Annotated[Path | None, typer.Option("--passphrase-file", help="Read the passphrase from this file "
@@ -23,7 +27,15 @@ PassFileOpt = Annotated[Path | None, typer.Option("--passphrase-file", help="Rea
 
 
 def default_key_path(root: Path, name: str) -> Path:
-    return root / ".auditor" / "keys" / f"{name}.pem"
+    check_key_name(name)
+    return safeio.private_dir(root / ".auditor" / "keys") / f"{name}.pem"
+
+
+def check_key_name(name: str) -> None:
+    """A key's name is an id: it names a file under .auditor/keys and nothing else (no '/', no '..')."""
+    if not re.fullmatch(ID_PATTERN, name) or ".." in name:
+        raise WorkflowError(_("a key name uses only lowercase letters, digits, '.', '_' and '-' (at most 64), "
+                              "not {value!r}").format(value=excerpt(name)))
 
 
 @app.command("new")
@@ -36,6 +48,7 @@ def new(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a key pair: the private key goes to a passphrase-encrypted file, the public key to the store."""
+    check_key_name(name)
     with workspace_context(workspace) as ctx:
         if ctx.loaded.inventory.organisation(org) is None:
             raise WorkflowError(_("unknown organisation {ref!r}").format(ref=org))
@@ -49,7 +62,7 @@ def new(
     if as_json:
         print_json({"name": name, "organisation": org, "fingerprint": row.fingerprint, "file": str(path)})
     else:
-        out.print(_("Key {name} for {org}: {fingerprint}; private key in {file} (encrypted).").format(
+        say(_("Key {name} for {org}: {fingerprint}; private key in {file} (encrypted).").format(
             name=name, org=org, fingerprint=row.fingerprint, file=display_path(path)))
 
 

@@ -7,7 +7,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from auditor.cli.common import EXIT_FAIL, JsonOpt, LangOpt, OnOpt, WorkspaceOpt, handle_errors, out, parse_day, print_json
+from auditor.cli.common import (
+    EXIT_FAIL,
+    JsonOpt,
+    LangOpt,
+    OnOpt,
+    WorkspaceOpt,
+    handle_errors,
+    out,
+    parse_day,
+    plain,
+    print_json,
+)
 from auditor.cli.context import workspace_context
 from auditor.i18n import _
 from auditor.levels.propose import LevelRules
@@ -34,13 +45,13 @@ def propose_cmd(
         for p in proposals:
             head = _("{system}: level {level} ({regime})").format(system=p.system, level=p.level, regime=p.regime_title) \
                 if p.level else f"{p.system}: {p.reason}"
-            out.print(f"[bold]{head}[/bold]")
+            out.print(f"[bold]{plain(head)}[/bold]")
             if p.matched:
                 t = Table(show_header=True, box=None, pad_edge=False)
                 for col in (_("Level"), _("Article"), _("Criterion"), _("Component")):
                     t.add_column(col)
                 for m in p.matched:
-                    t.add_row(str(m.level), m.article, m.title, m.component or "")
+                    t.add_row(str(m.level), plain(m.article), plain(m.title), plain(m.component or ""))
                 out.print(t)
     if any(p.level is None for p in proposals):
         raise typer.Exit(EXIT_FAIL)

@@ -8,12 +8,22 @@ from typing import Annotated
 
 import typer
 
-from auditor import clock
+from auditor import clock, safeio
 from auditor.advisories.importer import import_file
-from auditor.cli.common import EXIT_INPUT, JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, parse_day, print_json
+from auditor.cli.common import (
+    EXIT_INPUT,
+    JsonOpt,
+    LangOpt,
+    WorkspaceOpt,
+    handle_errors,
+    parse_day,
+    print_json,
+    say,
+)
 from auditor.cli.context import workspace_context
 from auditor.i18n import _
 from auditor.probes.packages import CollectionError, collect_local
+from auditor.problems import InputError
 
 advisories_app = typer.Typer(help="Offline advisory data (OSV, Debian security tracker).", no_args_is_help=True)
 agent_app = typer.Typer(help="Collection on hosts the auditor cannot reach.", no_args_is_help=True)
@@ -32,7 +42,7 @@ def import_cmd(file: Annotated[Path, typer.Argument(help="OSV JSON, an OSV all.z
     if as_json:
         print_json({"origin": row.origin, "entries": row.entries, "data_date": row.data_date, "sha256": row.sha256})
     else:
-        out.print(_("Imported {entries} advisory entries ({origin}) dated {date}.").format(
+        say(_("Imported {entries} advisory entries ({origin}) dated {date}.").format(
             entries=row.entries, origin=row.origin, date=row.data_date))
 
 
@@ -46,9 +56,13 @@ def collect_cmd(out_file: Annotated[Path, typer.Option("--out", help="Where to w
     try:
         inventory = collect_local()
     except CollectionError as exc:
-        err.print(str(exc))
+        say(str(exc), error=True)
         raise typer.Exit(EXIT_INPUT) from None
-    out_file.write_text(json.dumps(inventory.as_json(), ensure_ascii=False, indent=1), encoding="utf-8")
-    out.print(_("{n} packages of {os} {version} written to {file} at {time}.").format(
+    try:
+        safeio.write_text(out_file, json.dumps(inventory.as_json(), ensure_ascii=False, indent=1))
+    except InputError as exc:
+        say(str(exc), error=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    say(_("{n} packages of {os} {version} written to {file} at {time}.").format(
         n=len(inventory.packages), os=inventory.os_id, version=inventory.version_id, file=out_file,
         time=clock.stamp()))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,8 +9,8 @@ import typer
 import yaml
 from rich.table import Table
 
-from auditor import clock
-from auditor.cli.common import JsonOpt, LangOpt, WorkspaceOpt, handle_errors, out, parse_day, print_json
+from auditor import clock, safeio
+from auditor.cli.common import JsonOpt, LangOpt, WorkspaceOpt, handle_errors, out, parse_day, plain, print_json, say
 from auditor.cli.context import Context, workspace_context
 from auditor.i18n import _
 from auditor.labels import label
@@ -48,20 +46,20 @@ def list_cmd(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: Json
                 _("Findings")):
         t.add_column(col)
     for i in records.inspections:
-        t.add_row(i.id, i.subject, i.date.isoformat(), label(i.kind), i.performed_by, _yes(i.independent),
+        t.add_row(i.id, i.subject, i.date.isoformat(), label(i.kind), plain(i.performed_by), _yes(i.independent),
                   _yes(i.licensed_assessor), str(i.findings))
     out.print(t)
     t = Table(title=_("Drills"), title_justify="left")
     for col in (_("Id"), _("Date"), _("Kind"), _("Title"), _("Systems"), _("Follow-up actions")):
         t.add_column(col)
     for d in records.drills:
-        t.add_row(d.id, d.date.isoformat(), label(d.kind), d.title, ", ".join(d.systems), str(len(d.follow_up)))
+        t.add_row(d.id, d.date.isoformat(), label(d.kind), plain(d.title), ", ".join(d.systems), str(len(d.follow_up)))
     out.print(t)
     t = Table(title=_("Incident-response plans"), title_justify="left")
     for col in (_("System"), _("Document"), _("Approved on"), _("Last reviewed")):
         t.add_column(col)
     for r in records.response_plans:
-        t.add_row(r.system, r.document, r.approved_on.isoformat(), r.reviewed.isoformat())
+        t.add_row(r.system, plain(r.document), r.approved_on.isoformat(), r.reviewed.isoformat())
     out.print(t)
 
 
@@ -81,14 +79,7 @@ def _write(ctx: Context, name: str, section: str, record: dict[str, Any], replac
     load_records(ctx.ws.root, ctx.loaded.inventory, [load_yaml_text(text, display_path(path))],
                  replacing=path if replace else None)
     folder.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".yaml")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    safeio.write_text(path, text)
     return path
 
 
@@ -96,7 +87,7 @@ def _done(path: Path, as_json: bool) -> None:
     if as_json:
         print_json({"written": display_path(path)})
     else:
-        out.print(_("Recorded in {file}.").format(file=display_path(path)))
+        say(_("Recorded in {file}.").format(file=display_path(path)))
 
 
 @add_app.command("inspection")

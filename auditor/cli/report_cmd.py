@@ -16,9 +16,9 @@ from auditor.cli.common import (
     WorkspaceOpt,
     err,
     handle_errors,
-    out,
     parse_day,
     print_json,
+    say,
 )
 from auditor.cli.context import workspace_context
 from auditor.i18n import _
@@ -35,8 +35,8 @@ OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder for the files
 def print_published(published: Published) -> None:
     """The files written and the ledger entry that records them."""
     for f in published.files:
-        out.print(_("Written: {file}").format(file=display_path(f)))
-    out.print(_("Recorded in ledger entry #{seq}; snapshot SHA-256 {digest}.").format(seq=published.ledger_seq,
+        say(_("Written: {file}").format(file=display_path(f)))
+    say(_("Recorded in ledger entry #{seq}; snapshot SHA-256 {digest}.").format(seq=published.ledger_seq,
                                                                                     digest=published.snapshot_sha256))
 
 

@@ -18,6 +18,7 @@ from auditor.cli.common import (
     handle_errors,
     out,
     print_json,
+    say,
     scan_progress,
 )
 from auditor.cli.context import workspace_context
@@ -67,13 +68,13 @@ def scan(
     else:
         for r in reports:
             a = r.applied
-            out.print(_("{family}: {targets} targets in {s:.1f} s; {opened} opened, {resolved} resolved, "
+            say(_("{family}: {targets} targets in {s:.1f} s; {opened} opened, {resolved} resolved, "
                         "{ind} checks indeterminate.").format(
                 family=r.family.upper(), targets=r.targets, s=r.seconds, opened=a.opened if a else 0,
                 resolved=a.resolved if a else 0, ind=sum(1 for o in r.outcomes if o.verdict is Verdict.INDETERMINATE)))
         if views:
             out.print(findings_table(views, catalogue, _("Findings on the scanned targets")))
         else:
-            out.print(_("No findings on the scanned targets."))
+            say(_("No findings on the scanned targets."))
     if failing(views, fail_from):
         raise typer.Exit(EXIT_FAIL)

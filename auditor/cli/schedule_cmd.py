@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from auditor import clock
-from auditor.cli.common import JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, print_json
+from auditor.cli.common import JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, print_json, say
 from auditor.cli.context import workspace_context
 from auditor.i18n import _
 from auditor.levels.current import current_levels
@@ -34,7 +34,7 @@ def run(once: Annotated[bool, typer.Option("--once", help="Run what is due now, 
         scheduler = Scheduler(ctx.ws, ctx.store, ctx.loaded.inventory, log)
         if once:
             done = scheduler.tick()
-            out.print(_("{n} job(s) run.").format(n=done))
+            say(_("{n} job(s) run.").format(n=done))
         else:
             log(_("scheduler started; press Ctrl-C or send SIGTERM to stop"))
             scheduler.run_forever()

@@ -6,7 +6,18 @@ import typer
 from rich.table import Table
 
 from auditor import clock
-from auditor.cli.common import EXIT_FAIL, JsonOpt, LangOpt, OnOpt, WorkspaceOpt, handle_errors, out, parse_day, print_json
+from auditor.cli.common import (
+    EXIT_FAIL,
+    JsonOpt,
+    LangOpt,
+    OnOpt,
+    WorkspaceOpt,
+    handle_errors,
+    out,
+    parse_day,
+    plain,
+    print_json,
+)
 from auditor.cli.context import workspace_context
 from auditor.i18n import _
 from auditor.labels import label
@@ -33,12 +44,12 @@ def status(on: OnOpt = None, workspace: WorkspaceOpt = None, lang: LangOpt = Non
             rows = [r for r in results if r.rule == rule_id]
             if not rows:
                 continue
-            t = Table(title=f"{rule.display_title()} [dim]({rule.reference})[/dim]", title_justify="left")
+            t = Table(title=f"{plain(rule.display_title())} [dim]({plain(rule.reference)})[/dim]", title_justify="left")
             for column in (_("Subject"), _("Verdict"), _("Evidence")):
                 t.add_column(column)
             for r in rows:
                 style = VERDICT_STYLE[r.verdict]
-                t.add_row(r.subject, f"[{style}]{label(r.verdict)}[/{style}]", r.evidence)
+                t.add_row(plain(r.subject), f"[{style}]{label(r.verdict)}[/{style}]", plain(r.evidence))
             out.print(t)
         out.print(summary_line(results))
     if any(r.verdict.fails_audit for r in results):

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from auditor.cli.common import EXIT_FAIL, JsonOpt, LangOpt, WorkspaceOpt, handle_errors, out, print_json
+from auditor.cli.common import EXIT_FAIL, JsonOpt, LangOpt, WorkspaceOpt, handle_errors, out, plain, print_json, say
 from auditor.cli.context import workspace_context
 from auditor.i18n import _
 from auditor.ledger.verify import verify_ledger
@@ -39,25 +39,25 @@ def verify(file: Annotated[Path | None, typer.Argument(help="A report file (PDF,
         return
     if file is not None:
         if not matches:
-            out.print(_("{file} (SHA-256 {digest}) matches no report recorded in this workspace's ledger: it was "
+            say(_("{file} (SHA-256 {digest}) matches no report recorded in this workspace's ledger: it was "
                         "changed after it was written, or it was not written here.").format(file=display_path(file),
                                                                                           digest=digest))
         for m in matches:
-            out.print(_("{file} is {name}, the {kind} report {key} ({lang}) recorded in ledger entry #{seq} on {at}; "
+            say(_("{file} is {name}, the {kind} report {key} ({lang}) recorded in ledger entry #{seq} on {at}; "
                         "snapshot {snapshot}.").format(file=display_path(file), name=m.name, kind=m.kind, key=m.key,
                                                        lang=m.lang, seq=m.seq, at=m.at, snapshot=m.snapshot_sha256))
             if not m.snapshot_matches:
-                out.print(_("The stored snapshot of report {report} no longer matches the hash in the ledger.")
+                say(_("The stored snapshot of report {report} no longer matches the hash in the ledger.")
                           .format(report=m.report))
     if report.ok:
-        out.print(_("Ledger intact: {entries} entries, {signatures} signatures and {dossiers} dossiers verified.")
+        say(_("Ledger intact: {entries} entries, {signatures} signatures and {dossiers} dossiers verified.")
                   .format(entries=report.entries, signatures=report.signatures, dossiers=report.dossiers))
     else:
         t = Table(title=_("The ledger does not verify"))
         for col in (_("Where"), _("Kind"), _("What")):
             t.add_column(col)
         for b in report.breaks:
-            t.add_row(b.where, b.kind, b.message)
+            t.add_row(plain(b.where), b.kind, plain(b.message))
         out.print(t)
     if not (report.ok and file_ok):
         raise typer.Exit(EXIT_FAIL)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +26,7 @@ class LoadedInventory:
 
 def load_inventory(path: Path, *, today: dt.date | None = None) -> LoadedInventory:
     """Validate ``path`` fully; raise :class:`InputError` listing every problem found."""
-    loaded = load_yaml(path)
+    loaded = load_yaml(path, within=path.parent)
     if not isinstance(loaded.data, dict):
         raise InputError([loaded.problem((), _("the inventory must be a mapping with 'organisations' and 'systems'"))])
     problems: list[Problem] = crossref.check_references(loaded.data, loaded, path.parent)
@@ -40,4 +39,4 @@ def load_inventory(path: Path, *, today: dt.date | None = None) -> LoadedInvento
         problems += crossref.check_dates(inventory, loaded, today or clock.today())
     if problems or inventory is None:
         raise InputError(problems)
-    return LoadedInventory(inventory, path, hashlib.sha256(path.read_bytes()).hexdigest())
+    return LoadedInventory(inventory, path, loaded.sha256)

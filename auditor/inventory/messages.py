@@ -12,7 +12,7 @@ from pydantic_core import ErrorDetails
 
 from auditor.i18n import _
 from auditor.problems import Problem
-from auditor.yamlsafe import LoadedYaml, Path_
+from auditor.yamlsafe import EXCERPT, LoadedYaml, Path_, excerpt
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -46,10 +46,26 @@ def _expected(ctx: dict[str, Any]) -> str:
     return str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
 
 
+class Quoted:
+    """A value from a file, as a message quotes it: a short excerpt, never the whole of what was read."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return excerpt(repr(self.value), EXCERPT + 2)
+
+    def __str__(self) -> str:
+        return excerpt(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 def describe(error: ErrorDetails, root: type[BaseModel], path: Path_) -> str:
     kind = error["type"]
-    ctx = error.get("ctx") or {}
-    value = error.get("input")
+    ctx = {k: Quoted(v) if k == "value" else v for k, v in (error.get("ctx") or {}).items()}
+    value = Quoted(error.get("input"))
     if kind == "missing":
         return _("is required")
     if kind == "extra_forbidden":

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditor import safeio
 from auditor.catalogue.ports_policy import PortPolicySpec
 from auditor.plan import PortTarget
 
@@ -63,9 +64,8 @@ def scan_host(target: PortTarget, policy: PortPolicySpec, evidence_dir: Path, ru
                                command=f"nmap {arguments} -p {ports} {target.address}")
     seconds = time.monotonic() - started
     xml = scanner.get_nmap_last_output()
-    evidence_dir.mkdir(parents=True, exist_ok=True)
-    path = evidence_dir / f"nmap-run{run_id}-{target.system_id}-{target.host_id}.xml"
-    path.write_bytes(xml if isinstance(xml, bytes) else str(xml).encode())
+    path = safeio.private_dir(evidence_dir) / f"nmap-run{run_id}-{target.system_id}-{target.host_id}.xml"
+    safeio.write_bytes(path, xml if isinstance(xml, bytes) else str(xml).encode(), mode=0o600)
     info = result.get("nmap", {})
     stats = info.get("scanstats", {})
     opened: list[OpenPort] = []

@@ -57,7 +57,7 @@ def load_records(root: Path, inv: Inventory, extra: list[LoadedYaml] | None = No
     """Every record file of the workspace (plus ``extra``, a file about to be added, in place of ``replacing``),
     checked together."""
     files = [p for p in record_files(root) if replacing is None or p.resolve() != replacing.resolve()]
-    loaded = [load_yaml(p) for p in files] + list(extra or [])
+    loaded = [load_yaml(p, within=root) for p in files] + list(extra or [])
     problems: list[Problem] = []
     parsed: list[tuple[LoadedYaml, RecordsFile]] = []
     for doc in loaded:

@@ -6,18 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from auditor import safeio
 from auditor.context import Context
 from auditor.i18n import get_language
 from auditor.ledger.chain import append, canonical, sha256_hex
-from auditor.reporting.render import output_dir, render_html
+from auditor.reporting.render import output_dir, pdf_bytes, render_html
 from auditor.store.tables import LedgerRow, ReportRow
 
 
@@ -29,38 +28,45 @@ class Published:
     files: list[Path]
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run: text that starts like a formula gets a leading apostrophe (the OWASP
+    rule for CSV injection). Numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def csv_text(header: list[str], rows: list[list[Any]]) -> str:
-    """CSV with a byte-order mark, so that spreadsheet programs open the Vietnamese text correctly."""
+    """CSV with a byte-order mark, so that spreadsheet programs open the Vietnamese text correctly; every cell
+    inert."""
     buf = io.StringIO()
     buf.write("\ufeff")
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    writer.writerow([inert(h) for h in header])
+    writer.writerows([inert(v) for v in row] for row in rows)
     return buf.getvalue()
 
 
 def publish(ctx: Context, snapshot: dict[str, Any], template: str, context: dict[str, Any], out_dir: Path, stem: str,
             csvs: dict[str, str] | None = None) -> Published:
-    """Render into a temporary folder next to the destination, move the files in place, then record them."""
-    from weasyprint import HTML
-
+    """Render everything first, then write each file whole (never through a link), then record them."""
     digest = sha256_hex(canonical(snapshot))
     output_dir(out_dir)
     html = render_html(ctx.ws, template, {**context, "r": snapshot, "snapshot_sha256": digest})
+    contents: dict[str, bytes] = {
+        f"{stem}.html": html.encode("utf-8"), f"{stem}.pdf": pdf_bytes(ctx.ws, html),
+        f"{stem}.json": json.dumps(snapshot, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")}
+    contents |= {f"{stem}{suffix}.csv": text.encode("utf-8") for suffix, text in (csvs or {}).items()}
     written: list[Path] = []
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".report-") as tmp:
-        staging = Path(tmp)
-        (staging / f"{stem}.html").write_text(html, encoding="utf-8")
-        HTML(string=html, base_url=str(ctx.ws.content("reports"))).write_pdf(staging / f"{stem}.pdf")
-        (staging / f"{stem}.json").write_text(json.dumps(snapshot, ensure_ascii=False, indent=1, sort_keys=True),
-                                              encoding="utf-8")
-        for suffix, text in (csvs or {}).items():
-            (staging / f"{stem}{suffix}.csv").write_text(text, encoding="utf-8")
-        for f in sorted(staging.iterdir()):
-            target = out_dir / f.name
-            os.replace(f, target)
-            written.append(target)
-    files = [{"name": f.name, "sha256": sha256_hex(f.read_bytes()), "bytes": f.stat().st_size} for f in written]
+    for name, data in sorted(contents.items()):
+        safeio.write_bytes(out_dir / name, data)
+        written.append(out_dir / name)
+    files = [{"name": name, "sha256": sha256_hex(data), "bytes": len(data)} for name, data in sorted(contents.items())]
     with ctx.store.session() as s:
         row = ReportRow(kind=snapshot["kind"], key=str(snapshot.get("year") or snapshot.get("drill", {}).get("id")),
                         lang=get_language(), snapshot=snapshot, snapshot_sha256=digest, files=files)

@@ -69,6 +69,20 @@ class Store:
         self.engine.dispose()
 
 
+def _private_file(db: Path) -> None:
+    """The store is its owner's alone: .auditor/ 0700, the database 0600 (SQLite gives its -wal and -shm files the
+    database's mode)."""
+    from auditor import safeio
+
+    if db.parent.name == ".auditor":
+        safeio.private_dir(db.parent)
+    else:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(db, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    os.fchmod(fd, 0o600)
+    os.close(fd)
+
+
 def _revision(engine: Engine) -> str | None:
     """The schema's revision, read cheaply (Alembic itself is only loaded when a migration is due)."""
     with engine.connect() as conn:
@@ -84,8 +98,12 @@ def open_store(workspace: Path, url: str | None = None, *, migrate: bool = True)
     except ArgumentError:
         raise StoreError(_("not a database URL: {url}").format(url=url)) from None
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:":
+            try:
+                _private_file(Path(parsed.database))
+            except OSError as exc:
+                raise StoreError(_("cannot open the database {url}: {error}").format(
+                    url=url, error=exc.strerror or exc)) from None
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
     elif parsed.get_backend_name() == "postgresql":
