@@ -94,7 +94,8 @@ def _finish(store: Store, report: ScanReport, now: dt.datetime, errors: list[dic
         a = report.applied
         append(s, "scan.completed", f"scan/{report.run_id}", {
             "run": report.run_id, "family": report.family, "targets": report.targets, "opened": a.opened,
-            "updated": a.updated, "resolved": a.resolved, "indeterminate": a.indeterminate})
+            "updated": a.updated, "resolved": a.resolved, "indeterminate": a.indeterminate, "systems": run.systems,
+            "finished_at": clock.stamp(run.finished_at), "findings": a.changes})
 
 
 def scan_tls(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue, systems: set[str] | None,

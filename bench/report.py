@@ -80,7 +80,8 @@ def add_findings(ws: Path, systems: int, findings: int) -> None:
     store = open_store(ws)
     try:
         with store.session() as s:
-            run = ScanRunRow(family="ports", status="completed", targets=systems)
+            run = ScanRunRow(family="ports", status="completed", targets=systems, finished_at=start,
+                             systems=[f"sys-{i:05d}" for i in range(systems)])  # every system scanned
             s.add(run)
             s.flush()
             rows = []

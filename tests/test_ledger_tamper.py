@@ -57,6 +57,12 @@ def breaks(cli: Callable[..., Result], ws: Path) -> list[tuple[str, str]]:
     return [(b["kind"], b["where"]) for b in json.loads(r.stdout)["breaks"]]
 
 
+def detail(cli: Callable[..., Result], ws: Path) -> list[tuple[str, str, str]]:
+    r = cli("verify", "--json", "--workspace", ws)
+    assert r.exit_code == 1, r.stdout
+    return [(b["kind"], b["where"], b["field"]) for b in json.loads(r.stdout)["breaks"]]
+
+
 def test_edit_a_field(cli: Callable[..., Result], approved: Path) -> None:
     seq = seq_of(approved, "dossier.appraised")
     row = next(r for r in ledger(approved) if r["seq"] == seq)
@@ -69,7 +75,10 @@ def test_edit_a_field(cli: Callable[..., Result], approved: Path) -> None:
 def test_delete_an_entry(cli: Callable[..., Result], approved: Path) -> None:
     seq = seq_of(approved, "dossier.submitted")
     execute(approved, "DELETE FROM ledger WHERE seq = :s", s=seq)
-    assert breaks(cli, approved) == [("missing", f"#{seq}")]
+    found = breaks(cli, approved)
+    assert found[0] == ("missing", f"#{seq}")
+    # and the dossier's submission date is no longer backed by any entry
+    assert ("row_altered", "dossier/1") in found
 
 
 def test_swap_two_entries(cli: Callable[..., Result], approved: Path) -> None:
@@ -121,12 +130,73 @@ def test_change_the_dossier_after_approval(cli: Callable[..., Result], approved:
 
 def test_change_the_approved_level_in_the_store(cli: Callable[..., Result], approved: Path) -> None:
     execute(approved, "UPDATE dossier SET approved_level = 4 WHERE id = 1")
-    assert breaks(cli, approved) == [("not_recorded", "dossier/1")]
+    assert detail(cli, approved) == [("row_altered", "dossier/1", "approved_level")]
 
 
 def test_replace_a_registered_public_key(cli: Callable[..., Result], approved: Path) -> None:
     execute(approved, "UPDATE officer_key SET public_key = :k WHERE name = 'chu-quan'", k="00" * 32)
-    assert breaks(cli, approved) == [("key_mismatch", "key/chu-quan")]
+    assert detail(cli, approved) == [("row_altered", "officer_key/chu-quan", "public_key")]
+
+
+def test_move_the_approval_date(cli: Callable[..., Result], approved: Path) -> None:
+    """2020 would flip level.golive_after_approval to pass; the date is part of the signed decision."""
+    execute(approved, "UPDATE dossier SET approved_on = '2020-01-01' WHERE id = 1")
+    assert detail(cli, approved) == [("row_altered", "dossier/1", "approved_on")]
+    r = cli("verify", "--workspace", approved, "--lang", "en", env={"COLUMNS": "250"})
+    assert "approved_on is '2020-01-01' in the store, '2026-11-16' in ledger entry" in r.stdout
+
+
+def test_change_a_key_organisation(cli: Callable[..., Result], approved: Path) -> None:
+    execute(approved, "UPDATE officer_key SET organisation_id = 'bca-a05' WHERE name = 'attt-so'")
+    assert detail(cli, approved) == [("row_altered", "officer_key/attt-so", "organisation_id")]
+
+
+def test_empty_the_ledger(cli: Callable[..., Result], approved: Path) -> None:
+    execute(approved, "DELETE FROM ledger")
+    found = detail(cli, approved)
+    assert ("row_unrecorded", "dossier/1", "") in found and ("row_unrecorded", "officer_key/chu-quan", "") in found
+
+
+def test_cut_off_the_end_of_the_ledger_and_its_rows(cli: Callable[..., Result], approved: Path,
+                                                    tmp_path: Path) -> None:
+    """Without an anchor, cutting the last entries off together with the rows they record leaves a consistent
+    store; the head a published dossier carries catches it."""
+    r = ok(cli("dossier", "render", "1", "--out", tmp_path / "out", "--json", "--workspace", approved))
+    pdf = next(Path(f) for f in json.loads(r.stdout)["files"] if f.endswith(".pdf"))
+    seq = seq_of(approved, "dossier.approved")
+    execute(approved, "DELETE FROM ledger WHERE seq >= :s", s=seq)
+    execute(approved, "UPDATE dossier SET state = 'appraised', approved_on = NULL, approved_level = NULL, "
+                      "decision_number = NULL, parties = json_remove(parties, '$.approval') WHERE id = 1")
+    assert ok(cli("verify", "--workspace", approved)).exit_code == 0  # consistent, as far as the store can tell
+    r = cli("verify", "--anchor", pdf, "--json", "--workspace", approved)
+    assert r.exit_code == 1
+    assert [(b["kind"], b["where"]) for b in json.loads(r.stdout)["breaks"]] == [("anchor_missing", f"#{seq}")]
+
+
+def test_rewrite_the_chain_after_a_published_anchor(cli: Callable[..., Result], approved: Path,
+                                                    tmp_path: Path) -> None:
+    """An entry rewritten and every later hash recomputed: the chain is whole again, the anchor is not in it."""
+    r = ok(cli("anchor", "--out", tmp_path / "head.json", "--json", "--workspace", approved))
+    head = json.loads(r.stdout)["ledger_head"]
+    assert ok(cli("verify", "--anchor", tmp_path / "head.json", "--workspace", approved)).exit_code == 0
+    rows = ledger(approved)
+    target = next(r for r in rows if r["kind"] == "dossier.submitted")
+    target["payload"]["signer"] = "Người khác"  # type: ignore[index]
+    prev = None
+    for row in rows:
+        if row["seq"] < target["seq"]:  # type: ignore[operator]
+            prev = row["hash"]
+            continue
+        at = dt.datetime.fromisoformat(str(row["at"]))
+        new_hash = entry_hash(int(row["seq"]), at, str(row["kind"]), str(row["subject"]), row["payload"], str(prev))  # type: ignore[arg-type]
+        execute(approved, "UPDATE ledger SET payload = :p, prev_hash = :prev, hash = :h WHERE id = :i",
+                p=json.dumps(row["payload"]), prev=prev, h=new_hash, i=row["id"])
+        prev = new_hash
+    assert ok(cli("verify", "--workspace", approved)).exit_code == 0  # the chain alone cannot tell
+    r = cli("verify", "--anchor", tmp_path / "head.json", "--json", "--workspace", approved)
+    assert r.exit_code == 1
+    assert [(b["kind"], b["where"]) for b in json.loads(r.stdout)["breaks"]] == [("anchor_mismatch",
+                                                                                   f"#{head['seq']}")]
 
 
 def test_no_private_key_or_passphrase_in_the_store(approved: Path) -> None:
@@ -136,3 +206,115 @@ def test_no_private_key_or_passphrase_in_the_store(approved: Path) -> None:
     key_file = approved / ".auditor" / "keys" / "chu-quan.pem"
     assert b"ENCRYPTED PRIVATE KEY" in key_file.read_bytes()
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.fixture
+def scanned(tmp_path: Path, cli: Callable[..., Result]) -> Iterator[Path]:
+    """A real TLS scan of a server with an expired certificate (critical) and no HSTS (medium)."""
+    from auditor import clock
+    from auditor.labs.certs import issue
+    from auditor.labs.tls_zoo import Zoo
+    from tests.test_findings_lifecycle import workspace_for
+
+    zoo = Zoo()
+    try:
+        now = clock.now()
+        server = zoo.tls("web", {"tls.cert.expired", "tls.hsts.missing"}, hsts=None,
+                         cert=issue(zoo.ca, ["web.zoo.test"], not_before=now - dt.timedelta(days=400),
+                                    not_after=now - dt.timedelta(days=3)))
+        ws = workspace_for(tmp_path, zoo, server)
+        r = cli("scan", "--check", "tls", "--json", "--workspace", ws)
+        assert r.exit_code == 1
+        assert {f["check"] for f in json.loads(r.stdout)["findings"]} == {"tls.cert.expired", "tls.hsts.missing"}
+        assert ok(cli("verify", "--workspace", ws)).exit_code == 0
+        yield ws
+    finally:
+        zoo.close()
+
+
+def finding_id(ws: Path, check: str) -> int:
+    e = engine(ws)
+    with e.connect() as c:
+        found = c.execute(sa.text("SELECT id FROM finding WHERE check_id = :c"), {"c": check}).scalar_one()
+    e.dispose()
+    return int(found)
+
+
+def test_a_critical_finding_set_to_resolved(cli: Callable[..., Result], scanned: Path) -> None:
+    fid = finding_id(scanned, "tls.cert.expired")
+    execute(scanned, "UPDATE finding SET status = 'resolved', resolved_at = '2026-11-26 03:00:00' WHERE id = :i", i=fid)
+    assert cli("findings", "--json", "--workspace", scanned).exit_code == 0  # it vanished from the findings...
+    found = detail(cli, scanned)  # ... but not from the ledger
+    assert found == [("row_altered", f"finding/{fid} (tls.cert.expired/portal/web:{port(scanned)})", "status"),
+                     ("row_altered", f"finding/{fid} (tls.cert.expired/portal/web:{port(scanned)})", "resolved_at")]
+
+
+def port(ws: Path) -> str:
+    from auditor.yamlsafe import load_yaml
+
+    return str(load_yaml(ws / "inventory.yaml").data["systems"][0]["endpoints"][0]["port"])
+
+
+def test_a_finding_lowered_or_deleted(cli: Callable[..., Result], scanned: Path) -> None:
+    fid = finding_id(scanned, "tls.cert.expired")
+    execute(scanned, "UPDATE finding SET severity = 'low' WHERE id = :i", i=fid)
+    assert [(k, f) for k, _w, f in detail(cli, scanned)] == [("row_altered", "severity")]
+    execute(scanned, "DELETE FROM finding WHERE id = :i", i=fid)
+    assert detail(cli, scanned) == [("row_missing", f"finding/tls.cert.expired/portal/web:{port(scanned)}", "")]
+
+
+def test_a_risk_acceptance_inserted(cli: Callable[..., Result], scanned: Path) -> None:
+    fid = finding_id(scanned, "tls.cert.expired")
+    execute(scanned, "INSERT INTO risk_acceptance (finding_id, justification, accepted_by, accepted_at, expires_on) "
+                     "VALUES (:f, 'ok', 'nobody', '2026-11-26 03:00:00', '2030-01-01')", f=fid)
+    r = cli("status", "--json", "--workspace", scanned)
+    findings = next(o for o in json.loads(r.stdout)["obligations"] if o["rule"] == "findings.open_by_severity")
+    assert findings["verdict"] == "pass"  # the inserted acceptance hides the critical finding from status...
+    assert detail(cli, scanned) == [("row_unrecorded", "risk_acceptance/1", "")]  # ... not from verify
+
+
+def test_a_failed_run_made_to_cover_a_system(cli: Callable[..., Result], scanned: Path) -> None:
+    execute(scanned, "INSERT INTO scan_run (family, started_at, finished_at, status, targets, failed, indeterminate, "
+                     "errors, systems) VALUES ('ports', '2026-11-26 03:00:00', '2026-11-26 03:00:01', 'completed', "
+                     "1, 0, 0, '[]', '[\"portal\"]')")
+    assert detail(cli, scanned) == [("row_unrecorded", "scan_run/2", "")]
+
+
+def test_a_stored_report_snapshot_edited(cli: Callable[..., Result], scanned: Path) -> None:
+    ok(cli("report", "annual", "--year", "2026", "--workspace", scanned))
+    execute(scanned, "UPDATE report SET snapshot = json_set(snapshot, '$.counts.total', 99)")
+    assert detail(cli, scanned) == [("row_altered", "report/1", "snapshot_sha256")]
+
+
+def test_advisory_data_and_added_records_edited(cli: Callable[..., Result], scanned: Path, tmp_path: Path) -> None:
+    osv = tmp_path / "osv.json"
+    osv.write_text(json.dumps([{"id": "DSA-1", "modified": "2026-11-20T00:00:00Z", "affected": [
+        {"package": {"ecosystem": "Debian:12", "name": "openssl"},
+         "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.99-1"}]}]}]}]))
+    ok(cli("advisories", "import", osv, "--workspace", scanned))
+    ok(cli("records", "add", "response-plan", "--system", "portal", "--document", "KH-01", "--approved-on",
+           "2026-10-01", "--workspace", scanned))
+    assert ok(cli("verify", "--workspace", scanned)).exit_code == 0
+    execute(scanned, "UPDATE advisory SET fixed_version = '0.1'")
+    added = next((scanned / "records.d").glob("*.yaml"))
+    added.write_text(added.read_text(encoding="utf-8").replace("2026-10-01", "2026-11-01"), encoding="utf-8")
+    found = detail(cli, scanned)
+    assert [(k, f) for k, w, f in found if w.startswith("advisory/")] == [("row_altered", "sha256")]
+    assert ("row_altered", f"records/records.d/{added.name}", "sha256") in found
+
+
+def test_every_published_file_carries_the_head(cli: Callable[..., Result], approved: Path) -> None:
+    import shutil
+
+    from tests.conftest import REPO
+
+    shutil.copy(REPO / "records.yaml", approved / "records.yaml")
+    before = json.loads(ok(cli("anchor", "--json", "--workspace", approved)).stdout)["ledger_head"]
+    r = ok(cli("report", "drill", "dt-2026-thuc-chien", "--on", "2026-11-26", "--json", "--workspace", approved))
+    files = [Path(f) for f in json.loads(r.stdout)["files"]]
+    for f in files:
+        if f.suffix in (".pdf", ".html", ".json"):
+            r = ok(cli("verify", "--anchor", f, "--json", "--workspace", approved))
+            assert [(a["seq"], a["hash"]) for a in json.loads(r.stdout)["anchors"]] == [(before["seq"],
+                                                                                          before["hash"])], f
+    assert cli("verify", "--anchor", approved / "inventory.yaml", "--workspace", approved).exit_code == 2

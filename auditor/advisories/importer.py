@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 from auditor import clock
 from auditor.i18n import _
 from auditor.ledger.chain import append
+from auditor.ledger.state import advisory_table_digest
 from auditor.problems import InputError, Problem, display_path
 from auditor.store.tables import AdvisoryImportRow, AdvisoryRow
 
@@ -146,6 +147,8 @@ def import_file(session: Session, path: Path, data_date: dt.date | None = None) 
             {"origin": origin, "advisory_id": e.advisory_id, "os_id": e.os_id, "release": e.release,
              "source_package": e.source_package, "fixed_version": e.fixed_version, "urgency": e.urgency,
              "data_date": stamp, "import_id": row.id} for e in unique.values()])
+    session.flush()
     append(session, "advisories.imported", f"advisories/{row.id}", {
-        "file": row.file, "sha256": digest, "origin": origin, "entries": len(unique), "data_date": stamp.isoformat()})
+        "import": row.id, "file": row.file, "sha256": digest, "origin": origin, "entries": len(unique),
+        "data_date": stamp.isoformat(), "table_sha256": advisory_table_digest(session)})
     return row

@@ -50,6 +50,7 @@ app.add_typer(patch_cmd.advisories_app, name="advisories")
 app.add_typer(patch_cmd.agent_app, name="agent")
 app.add_typer(schedule_cmd.app, name="schedule")
 app.command("verify")(verify_cmd.verify)
+app.command("anchor")(verify_cmd.anchor)
 app.command("status")(status_cmd.status)
 
 

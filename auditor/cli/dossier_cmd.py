@@ -22,14 +22,15 @@ from auditor.findings.lifecycle import list_findings
 from auditor.i18n import _
 from auditor.inventory.model import System
 from auditor.labels import label
+from auditor.ledger.anchor import head
 from auditor.levels.propose import LevelRules
 from auditor.levels.regimes import load_calendar
 from auditor.levels.requirements import load_requirements
 from auditor.obligations.levels import deadline_label
-from auditor.plan import tls_targets
 from auditor.problems import display_path
 from auditor.signing import load_private, passphrase_from
 from auditor.store.tables import DossierRow, OfficerKeyRow, ScanRunRow
+from auditor.vocabulary import RunStatus
 
 app = typer.Typer(help="Level dossiers and their appraisal and approval.", no_args_is_help=True)
 SignerOpt = Annotated[str, typer.Option("--signer", help="Name and title of the person acting.")]
@@ -38,13 +39,10 @@ KeyFileOpt = Annotated[Path | None, typer.Option("--key-file", help="The encrypt
                                                                      "(default .auditor/keys/NAME.pem).")]
 
 
-def _scanned_families(ctx: Context, s: Session, system_id: str) -> set[str]:
-    families = set()
-    has_tls = bool(tls_targets(ctx.loaded.inventory, ctx.ws.root, {system_id}))
-    done = s.exec(select(ScanRunRow).where(ScanRunRow.family == "tls", ScanRunRow.status == "completed")).first()
-    if has_tls and done is not None:
-        families.add("tls")
-    return families
+def _scanned_families(s: Session, system_id: str) -> set[str]:
+    """The check families a completed scan run has judged this system with."""
+    runs = s.exec(select(ScanRunRow).where(col(ScanRunRow.status) == RunStatus.COMPLETED))
+    return {r.family for r in runs if system_id in r.systems}
 
 
 @app.command("create")
@@ -69,7 +67,7 @@ def create(system: Annotated[str, typer.Argument(help="The system.")],
         requirements = load_requirements(ctx.ws.content("profiles"), load_catalogue(ctx.ws.content("checks")))
         with ctx.store.session() as s:
             snapshot = build_snapshot(ctx.loaded.inventory, sysdef, proposal, regime_spec, requirements,
-                                      list_findings(s, today, systems={system}), _scanned_families(ctx, s, system),
+                                      list_findings(s, today, systems={system}), _scanned_families(s, system),
                                       1, today)
             row = workflow.create(s, sysdef, snapshot, regime_spec.id, proposal.level, regimes=rules.regimes, on=today)
     if as_json:
@@ -231,7 +229,8 @@ def render(dossier_id: int,
     with workspace_context(workspace) as ctx:
         with ctx.store.session() as s:
             d = workflow.get(s, dossier_id)
-        files = render_dossier(ctx.ws, d, out_dir)
+            anchor = head(s)
+        files = render_dossier(ctx.ws, d, out_dir, anchor)
     if as_json:
         print_json({"dossier": dossier_id, "files": [str(f) for f in files]})
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from auditor.cli.common import JsonOpt, LangOpt, WorkspaceOpt, handle_errors, ou
 from auditor.cli.context import Context, workspace_context
 from auditor.i18n import _
 from auditor.labels import label
+from auditor.ledger.chain import append
 from auditor.problems import InputError, Problem, display_path
 from auditor.records.load import RECORDS_DIR, Records, load_records
 from auditor.yamlsafe import load_yaml, load_yaml_text
@@ -80,6 +82,10 @@ def _write(ctx: Context, name: str, section: str, record: dict[str, Any], replac
                  replacing=path if replace else None)
     folder.mkdir(exist_ok=True)
     safeio.write_text(path, text)
+    with ctx.store.session() as s:  # the file is the tool's: a later edit of it shows in `auditor verify`
+        append(s, "records.added", f"records/{name}", {
+            "file": f"{RECORDS_DIR}/{path.name}", "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "section": section, "id": record.get("id")})
     return path
 
 

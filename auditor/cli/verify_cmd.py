@@ -1,4 +1,4 @@
-"""auditor verify."""
+"""auditor verify, auditor anchor."""
 
 from __future__ import annotations
 
@@ -8,56 +8,90 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from auditor import clock
 from auditor.cli.common import EXIT_FAIL, JsonOpt, LangOpt, WorkspaceOpt, handle_errors, out, plain, print_json, say
 from auditor.cli.context import workspace_context
 from auditor.i18n import _
-from auditor.ledger.verify import verify_ledger
+from auditor.ledger.anchor import anchors_in, head, write_anchor
+from auditor.ledger.verify import check_anchors, verify_ledger
 from auditor.problems import InputError, Problem, display_path
 from auditor.reporting.publish import find_file
+
+AnchorOpt = Annotated[list[Path] | None, typer.Option(
+    "--anchor", help="A published report or dossier, or a file of 'auditor anchor --out': the ledger must still "
+                     "hold the head it names (repeatable).")]
 
 
 @handle_errors
 def verify(file: Annotated[Path | None, typer.Argument(help="A report file (PDF, HTML, JSON or CSV) to check against "
                                                             "the ledger.")] = None,
-           workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
-    """Check the whole ledger: hash chain, signatures, and every dossier against what was signed; with FILE, also
-    that the file is a report this workspace wrote, unchanged (exit 1 on a break or no match)."""
+           anchor: AnchorOpt = None, workspace: WorkspaceOpt = None, lang: LangOpt = None,
+           as_json: JsonOpt = False) -> None:
+    """Check the whole ledger: hash chain, signatures, and every row the verdicts read against the state the chain
+    records; with FILE, also that the file is a report this workspace wrote, unchanged; with --anchor, that the
+    ledger still holds the head a published file names (exit 1 on a break or no match)."""
     if file is not None and not file.is_file():
         raise InputError([Problem(display_path(file), 1, 1, "", _("no such file"))])
+    anchors = [(display_path(a), found) for a in anchor or [] for found in anchors_in(a)]
     with workspace_context(workspace) as ctx, ctx.store.session() as s:
-        report = verify_ledger(s)
+        report = verify_ledger(s, ctx.ws.root)
+        breaks = list(report.breaks) + check_anchors(s, anchors)
         digest, matches = find_file(s, file) if file is not None else ("", [])
+    ok = not breaks
     file_ok = file is None or (bool(matches) and all(m.snapshot_matches for m in matches))
     if as_json:
-        doc = {"ok": report.ok and file_ok, "entries": report.entries, "signatures": report.signatures,
-               "dossiers": report.dossiers, "breaks": [b.as_json() for b in report.breaks]}
+        doc = {"ok": ok and file_ok, "entries": report.entries, "signatures": report.signatures,
+               "dossiers": report.dossiers, "anchors": [{"file": f, **a.as_json()} for f, a in anchors],
+               "breaks": [b.as_json() for b in breaks]}
         if file is not None:
             doc["file"] = {"path": display_path(file), "sha256": digest, "matches": [m.as_json() for m in matches]}
         print_json(doc)
-        if not (report.ok and file_ok):
+        if not (ok and file_ok):
             raise typer.Exit(EXIT_FAIL)
         return
     if file is not None:
         if not matches:
             say(_("{file} (SHA-256 {digest}) matches no report recorded in this workspace's ledger: it was "
-                        "changed after it was written, or it was not written here.").format(file=display_path(file),
-                                                                                          digest=digest))
+                  "changed after it was written, or it was not written here.").format(file=display_path(file),
+                                                                                    digest=digest))
         for m in matches:
             say(_("{file} is {name}, the {kind} report {key} ({lang}) recorded in ledger entry #{seq} on {at}; "
-                        "snapshot {snapshot}.").format(file=display_path(file), name=m.name, kind=m.kind, key=m.key,
-                                                       lang=m.lang, seq=m.seq, at=m.at, snapshot=m.snapshot_sha256))
+                  "snapshot {snapshot}.").format(file=display_path(file), name=m.name, kind=m.kind, key=m.key,
+                                                 lang=m.lang, seq=m.seq, at=m.at, snapshot=m.snapshot_sha256))
             if not m.snapshot_matches:
                 say(_("The stored snapshot of report {report} no longer matches the hash in the ledger.")
-                          .format(report=m.report))
-    if report.ok:
+                    .format(report=m.report))
+    if ok:
         say(_("Ledger intact: {entries} entries, {signatures} signatures and {dossiers} dossiers verified.")
-                  .format(entries=report.entries, signatures=report.signatures, dossiers=report.dossiers))
+            .format(entries=report.entries, signatures=report.signatures, dossiers=report.dossiers))
+        for f, a in anchors:
+            say(_("{file}: the ledger still holds entry #{seq} as it was then.").format(file=f, seq=a.seq))
     else:
         t = Table(title=_("The ledger does not verify"))
-        for col in (_("Where"), _("Kind"), _("What")):
-            t.add_column(col)
-        for b in report.breaks:
+        for column in (_("Where"), _("Kind"), _("What")):
+            t.add_column(column)
+        for b in breaks:
             t.add_row(plain(b.where), b.kind, plain(b.message))
         out.print(t)
-    if not (report.ok and file_ok):
+    if not (ok and file_ok):
         raise typer.Exit(EXIT_FAIL)
+
+
+@handle_errors
+def anchor(out_file: Annotated[Path | None, typer.Option("--out", help="Write the head to this file (JSON), to keep "
+                                                                       "off the server.")] = None,
+           workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+    """The ledger's head now (sequence number and hash): keep a copy away from the server, and check it later with
+    'auditor verify --anchor FILE'."""
+    with workspace_context(workspace) as ctx, ctx.store.session() as s:
+        now = head(s)
+    if now is None:
+        raise InputError([Problem(display_path(ctx.ws.root), 1, 1, "", _("the ledger is empty: nothing to anchor"))])
+    if out_file is not None:
+        write_anchor(out_file, now, str(ctx.ws.root), clock.stamp())
+    if as_json:
+        print_json({"ledger_head": now.as_json(), "file": str(out_file) if out_file else None})
+    else:
+        say(now.marker())
+        if out_file is not None:
+            say(_("Written: {file}").format(file=display_path(out_file)))

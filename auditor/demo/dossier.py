@@ -12,6 +12,7 @@ from auditor.dossier import workflow
 from auditor.dossier.build import build_snapshot
 from auditor.findings.lifecycle import list_findings
 from auditor.inventory.model import Inventory
+from auditor.ledger.anchor import head
 from auditor.ledger.verify import VerifyReport, verify_ledger
 from auditor.levels.propose import LevelRules, Proposal
 from auditor.levels.requirements import load_requirements
@@ -68,7 +69,9 @@ def run_demo_dossier(ws: Workspace, store: Store, inv: Inventory, today: dt.date
         workflow.appraise(s, row, signed("demo-attt", OFFICERS[0][2], 6), opinion="agree", conditions=None)
         workflow.approve(s, row, signed("demo-chu-quan", OFFICERS[1][2], 1),
                          decision_number=f"{1000 + today.timetuple().tm_yday}/QĐ-UBND", level=None)
-    files = render_dossier(ws, row, ws.root / "reports-out")
     with store.session() as s:
-        report = verify_ledger(s)
+        anchor = head(s)
+    files = render_dossier(ws, row, ws.root / "reports-out", anchor)
+    with store.session() as s:
+        report = verify_ledger(s, ws.root)
     return DemoDossier(proposals, row, files, report)

@@ -17,6 +17,7 @@ from sqlalchemy import insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from auditor import clock
 from auditor.evaluate.outcome import Outcome
 from auditor.i18n import _
 from auditor.ledger.chain import append
@@ -31,6 +32,15 @@ class ApplyResult:
     updated: int
     resolved: int
     indeterminate: int
+    # the verdict-bearing state of every finding this run opened, reopened, resolved or re-graded, for the ledger
+    changes: list[list[Any]]
+
+
+def finding_record(check: str, system: str, target: str, severity: str, status: str, first_seen: dt.datetime,
+                   resolved_at: dt.datetime | None) -> list[Any]:
+    """What the ledger keeps of a finding: [check, system, target, severity, status, first seen, resolved at]."""
+    return [check, system, target, str(severity), str(status), clock.stamp(first_seen),
+            clock.stamp(resolved_at) if resolved_at else None]
 
 
 def apply_outcomes(session: Session, run_id: int, outcomes: Iterable[Outcome], now: dt.datetime) -> ApplyResult:
@@ -42,6 +52,7 @@ def apply_outcomes(session: Session, run_id: int, outcomes: Iterable[Outcome], n
             existing[(found.check_id, found.system_id, found.target)] = found
     opened = updated = resolved = indeterminate = 0
     new_rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    changed: dict[tuple[str, str, str], FindingRow] = {}
     for o in outcomes:
         key = (o.check, o.system, o.target)
         row = existing.get(key)
@@ -60,18 +71,26 @@ def apply_outcomes(session: Session, run_id: int, outcomes: Iterable[Outcome], n
                 if row.status != FindingStatus.OPEN:
                     row.status, row.resolved_at = FindingStatus.OPEN, None
                     opened += 1
+                    changed[key] = row
                 else:
                     updated += 1
+                if row.severity != o.severity:
+                    changed[key] = row
                 row.last_seen, row.last_run_id, row.severity, row.detail = now, run_id, o.severity, o.detail
                 row.times_seen += 1
             session.add(row)
         elif row is not None and row.status == FindingStatus.OPEN:
             row.status, row.resolved_at, row.last_run_id = FindingStatus.RESOLVED, now, run_id
             session.add(row)
+            changed[key] = row
             resolved += 1
     if new_rows:  # many at once after a first scan: a bulk insert, not one ORM object each
         session.execute(insert(FindingRow), list(new_rows.values()))
-    return ApplyResult(opened, updated, resolved, indeterminate)
+    changes = [finding_record(r.check_id, r.system_id, r.target, r.severity, r.status, r.first_seen, r.resolved_at)
+               for r in changed.values()]
+    changes += [finding_record(v["check_id"], v["system_id"], v["target"], v["severity"], v["status"], now, None)
+                for v in new_rows.values()]
+    return ApplyResult(opened, updated, resolved, indeterminate, sorted(changes))
 
 
 @dataclass(frozen=True)
@@ -148,6 +167,7 @@ def accept_risk(session: Session, finding_id: int, justification: str, accepted_
     session.add(acc)
     session.flush()
     append(session, "finding.accepted", f"finding/{finding_id}", {
-        "finding": finding_id, "check": row.check_id, "system": row.system_id, "target": row.target,
-        "justification": justification, "accepted_by": accepted_by, "expires_on": expires_on.isoformat()})
+        "acceptance": acc.id, "finding": finding_id, "check": row.check_id, "system": row.system_id,
+        "target": row.target, "justification": justification, "accepted_by": accepted_by,
+        "accepted_at": clock.stamp(acc.accepted_at), "expires_on": expires_on.isoformat()})
     return acc

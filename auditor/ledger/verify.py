@@ -1,31 +1,37 @@
-"""Check the whole ledger: the hash chain, every signature, and every dossier against what was recorded.
+"""Check the whole ledger: the hash chain, every signature, and the store against the state the chain records.
 
-Reports exactly which entry was altered, removed, reordered or forged, and which dossier changed after
-its appraisal or approval was signed.
+Reports exactly which entry was altered, removed, reordered or forged, which dossier changed after its appraisal
+or approval was signed, and every row of the store (finding, run, acceptance, dossier, key, report, advisory
+data, record file) that differs from what the ledger says, by table, row and field.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from auditor.i18n import _
+from auditor.ledger.anchor import Anchor
 from auditor.ledger.chain import GENESIS, canonical, entry_hash, sha256_hex
+from auditor.ledger.state import differences, replay
 from auditor.signing import decision_digest, verify_signature
-from auditor.store.tables import DossierRow, LedgerRow, OfficerKeyRow
-from auditor.vocabulary import DossierState
+from auditor.store.tables import DossierRow, LedgerRow
 
 
 @dataclass(frozen=True)
 class Break:
-    kind: str  # altered, missing, reordered, broken_link, forged, key_mismatch, snapshot_changed, not_recorded
+    # altered, missing, reordered, forged, snapshot_changed, not_recorded (a signed entry with no dossier);
+    # row_altered, row_missing, row_unrecorded (the store against the ledger); anchor_missing, anchor_mismatch
+    kind: str
     where: str
     message: str
+    field: str = ""
 
     def as_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "where": self.where, "message": self.message}
+        return {"kind": self.kind, "where": self.where, "field": self.field, "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -69,31 +75,43 @@ def _chain(rows: list[LedgerRow]) -> list[Break]:
     return out
 
 
-def verify_ledger(session: Session) -> VerifyReport:
+def verify_ledger(session: Session, workspace: Path) -> VerifyReport:
     rows = list(session.exec(select(LedgerRow).order_by(col(LedgerRow.id))))
     breaks = _chain(rows)
     keys: dict[str, str] = {}
     for row in rows:
         if row.kind == "key.registered":
             keys[row.payload.get("name", "")] = row.payload.get("public_key", "")
-    for key in session.exec(select(OfficerKeyRow)):
-        if keys.get(key.name) != key.public_key:
-            message = _("the stored public key of {name} differs from the one registered in the ledger")
-            breaks.append(Break("key_mismatch", f"key/{key.name}", message.format(name=key.name)))
     dossiers = {d.id: d for d in session.exec(select(DossierRow))}
     signatures = 0
-    last_event: dict[int, LedgerRow] = {}
     for row in rows:
         dossier_id = row.payload.get("dossier") if isinstance(row.payload, dict) else None
-        if isinstance(dossier_id, int):
-            last_event[dossier_id] = row
         if row.kind not in ("dossier.appraised", "dossier.approved"):
             continue
         signatures += 1
         breaks += _signed(row, dossiers.get(dossier_id) if isinstance(dossier_id, int) else None, keys)
-    for d in dossiers.values():
-        breaks += _recorded(d, last_event.get(d.id or 0))
+    for diff in differences(session, replay(rows), workspace):
+        kind = "row_altered" if diff.field else ("row_missing" if diff.store is None else "row_unrecorded")
+        breaks.append(Break(kind, f"{diff.table}/{diff.row}", diff.message(), diff.field))
     return VerifyReport(len(rows), signatures, len(dossiers), tuple(breaks))
+
+
+def check_anchors(session: Session, anchors: list[tuple[str, Anchor]]) -> list[Break]:
+    """Each head a published file names must still be in the chain, with the same hash (the chain's own checks
+    then tie every later entry to it)."""
+    by_seq = {r.seq: r.hash for r in session.exec(select(LedgerRow))}
+    out = []
+    for source, a in anchors:
+        found = by_seq.get(a.seq)
+        if found is None:
+            out.append(Break("anchor_missing", f"#{a.seq}", _(
+                "the ledger no longer holds entry {seq}, the head when {file} was written: its end was cut off or it "
+                "was emptied after that").format(seq=a.seq, file=source)))
+        elif found != a.hash:
+            out.append(Break("anchor_mismatch", f"#{a.seq}", _(
+                "entry {seq} is not the one {file} was written from (hash {found} ≠ {anchor}): the chain was "
+                "rewritten after that").format(seq=a.seq, file=source, found=found[:16], anchor=a.hash[:16])))
+    return out
 
 
 def _signed(row: LedgerRow, dossier: DossierRow | None, keys: dict[str, str]) -> list[Break]:
@@ -119,27 +137,3 @@ def _signed(row: LedgerRow, dossier: DossierRow | None, keys: dict[str, str]) ->
         out.append(Break("forged", where, _("the signature in entry {seq} ({kind}) does not verify with the key of "
                                             "{key}").format(seq=row.seq, kind=row.kind, key=sig.get("key"))))
     return out
-
-
-_STATE_OF_KIND = {"dossier.created": DossierState.DRAFT, "dossier.submitted": DossierState.SUBMITTED,
-                  "dossier.approved": DossierState.APPROVED, "dossier.returned": DossierState.RETURNED}
-
-
-def _recorded(d: DossierRow, last: LedgerRow | None) -> list[Break]:
-    where = f"dossier/{d.id}"
-    if last is None:
-        return [Break("not_recorded", where, _("dossier {id} has no entry in the ledger").format(id=d.id))]
-    expected = _STATE_OF_KIND.get(last.kind)
-    if last.kind == "dossier.appraised":
-        expected = (DossierState.RETURNED if (last.payload.get("decision") or {}).get("opinion") == "disagree"
-                    else DossierState.APPRAISED)
-    if expected != d.state:
-        return [Break("not_recorded", where, _("dossier {id} is {state} in the store, but the ledger's last entry for "
-                                               "it ({seq}) records {expected}").format(
-            id=d.id, state=d.state, seq=last.seq, expected=expected))]
-    if d.state == DossierState.APPROVED:
-        decision = last.payload.get("decision") or {}
-        if decision.get("approved_level") != d.approved_level or decision.get("decision_number") != d.decision_number:
-            return [Break("not_recorded", where, _("dossier {id}: the approved level or decision number differs from "
-                                                   "the signed approval (entry {seq})").format(id=d.id, seq=last.seq))]
-    return []

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from auditor import safeio
 from auditor.context import Context
 from auditor.i18n import get_language
+from auditor.ledger.anchor import head
 from auditor.ledger.chain import append, canonical, sha256_hex
 from auditor.reporting.render import output_dir, pdf_bytes, render_html
 from auditor.store.tables import LedgerRow, ReportRow
@@ -54,10 +55,15 @@ def csv_text(header: list[str], rows: list[list[Any]]) -> str:
 
 def publish(ctx: Context, snapshot: dict[str, Any], template: str, context: dict[str, Any], out_dir: Path, stem: str,
             csvs: dict[str, str] | None = None) -> Published:
-    """Render everything first, then write each file whole (never through a link), then record them."""
+    """Render everything first, then write each file whole (never through a link), then record them. The snapshot
+    carries the ledger head it was made from (the anchor that `auditor verify --anchor` checks)."""
+    with ctx.store.session() as s:
+        anchor = head(s)
+    snapshot["ledger_head"] = anchor.as_json() if anchor else None
     digest = sha256_hex(canonical(snapshot))
     output_dir(out_dir)
-    html = render_html(ctx.ws, template, {**context, "r": snapshot, "snapshot_sha256": digest})
+    html = render_html(ctx.ws, template, {**context, "r": snapshot, "snapshot_sha256": digest,
+                                          "anchor": anchor.marker() if anchor else None})
     contents: dict[str, bytes] = {
         f"{stem}.html": html.encode("utf-8"), f"{stem}.pdf": pdf_bytes(ctx.ws, html),
         f"{stem}.json": json.dumps(snapshot, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")}

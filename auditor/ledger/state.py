@@ -1,0 +1,297 @@
+"""The state the verdicts rest on, as the ledger says it must be, and every row of the store that disagrees.
+
+The ledger's entries carry what each change made of the rows `status` and the reports read: the findings a scan
+opened, reopened, re-graded or resolved (`scan.completed`), the runs that judged each system, the risk
+acceptances, the dossiers' steps with their dates, the officers' keys, the reports, the records added and the
+advisory data (bound by the SHA-256 of the whole table). Replaying the chain gives the expected state; comparing
+it with the store names the table, the row and the field of every difference: a finding set to resolved, its
+severity lowered or its row deleted, an acceptance inserted, an approval date moved, a key's organisation changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from auditor import clock
+from auditor.i18n import _
+from auditor.ledger.chain import canonical, sha256_hex
+from auditor.store.tables import (
+    AdvisoryImportRow,
+    AdvisoryRow,
+    DossierRow,
+    FindingRow,
+    LedgerRow,
+    OfficerKeyRow,
+    ReportRow,
+    RiskAcceptanceRow,
+    ScanRunRow,
+    table_of,
+)
+from auditor.vocabulary import DossierState, RunStatus
+
+FindingKey = tuple[str, str, str]
+FINDING_FIELDS = ("severity", "status", "first_seen", "resolved_at")
+
+
+@dataclass(frozen=True)
+class Difference:
+    table: str
+    row: str
+    field: str  # "" when the whole row is missing or unrecorded
+    store: Any
+    ledger: Any
+    entry: int | None  # the ledger entry that says what the row must be
+
+    def message(self) -> str:
+        if self.field == "" and self.store is None:
+            return _("{table} {row}: recorded in ledger entry #{entry}, missing from the store").format(
+                table=self.table, row=self.row, entry=self.entry)
+        if self.field == "":
+            return _("{table} {row}: in the store, but no ledger entry records it").format(table=self.table,
+                                                                                         row=self.row)
+        return _("{table} {row}: {field} is {store!r} in the store, {ledger!r} in ledger entry #{entry}").format(
+            table=self.table, row=self.row, field=self.field, store=_iso(self.store), ledger=self.ledger,
+            entry=self.entry)
+
+
+@dataclass
+class Expected:
+    """The state the ledger says the store must hold, with the entry that last said so."""
+
+    findings: dict[FindingKey, tuple[dict[str, Any], int]] = field(default_factory=dict)
+    runs: dict[int, tuple[dict[str, Any], int]] = field(default_factory=dict)
+    acceptances: dict[int, tuple[dict[str, Any], int]] = field(default_factory=dict)
+    dossiers: dict[int, tuple[dict[str, Any], int]] = field(default_factory=dict)
+    keys: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
+    reports: dict[int, tuple[dict[str, Any], int]] = field(default_factory=dict)
+    records: dict[str, tuple[str, int]] = field(default_factory=dict)
+    imports: dict[int, tuple[dict[str, Any], int]] = field(default_factory=dict)
+    advisory_table: tuple[str, int] | None = None
+    covers_findings: bool = False  # the ledger records findings (an older one did not: then they are not compared)
+
+
+def _finding(record: list[Any]) -> tuple[FindingKey, dict[str, Any]]:
+    check, system, target, severity, status, first_seen, resolved_at = record
+    return (check, system, target), {"severity": severity, "status": status, "first_seen": first_seen,
+                                     "resolved_at": resolved_at}
+
+
+def _dossier_step(state: dict[str, Any], kind: str, p: dict[str, Any]) -> None:
+    if kind == "dossier.created":
+        state.update({"system_id": p.get("system"), "version": p.get("version"), "regime": p.get("regime"),
+                      "proposed_level": p.get("proposed_level"), "snapshot_sha256": p.get("snapshot_sha256"),
+                      "state": DossierState.DRAFT.value, "submitted_on": None, "appraised_on": None,
+                      "appraisal_opinion": None, "approved_on": None, "approved_level": None,
+                      "decision_number": None, "returned_on": None})
+    elif kind == "dossier.submitted":
+        state.update({"state": DossierState.SUBMITTED.value, "submitted_on": p.get("on")})
+    elif kind == "dossier.appraised":
+        d = p.get("decision") or {}
+        disagree = d.get("opinion") == "disagree"
+        state.update({"state": (DossierState.RETURNED if disagree else DossierState.APPRAISED).value,
+                      "appraised_on": d.get("on"), "appraisal_opinion": d.get("opinion")})
+        if disagree:
+            state["returned_on"] = d.get("on")
+    elif kind == "dossier.approved":
+        d = p.get("decision") or {}
+        state.update({"state": DossierState.APPROVED.value, "approved_on": d.get("on"),
+                      "approved_level": d.get("approved_level"), "decision_number": d.get("decision_number")})
+    elif kind == "dossier.returned":
+        state.update({"state": DossierState.RETURNED.value, "returned_on": p.get("on")})
+
+
+def replay(rows: Iterable[LedgerRow]) -> Expected:
+    """The expected state, from the entries in sequence order (the chain itself is checked elsewhere)."""
+    ex = Expected()
+    for row in sorted(rows, key=lambda r: r.seq):
+        p: dict[str, Any] = row.payload if isinstance(row.payload, dict) else {}
+        kind, seq = row.kind, row.seq
+        if kind in ("scan.completed", "ledger.baseline"):
+            if "findings" in p:
+                ex.covers_findings = True
+            for record in p.get("findings") or []:
+                key, state = _finding(record)
+                ex.findings[key] = (state, seq)
+        if kind == "scan.completed" and "systems" in p:
+            ex.runs[int(p["run"])] = ({"family": p.get("family"), "systems": list(p["systems"]),
+                                       "finished_at": p.get("finished_at")}, seq)
+        elif kind == "ledger.baseline":
+            for run in p.get("runs") or []:
+                ex.runs[int(run["run"])] = ({k: run.get(k) for k in ("family", "systems", "finished_at")}, seq)
+            for acc in p.get("acceptances") or []:
+                ex.acceptances[int(acc["acceptance"])] = (_acceptance(acc), seq)
+            for imp in p.get("imports") or []:
+                ex.imports[int(imp["import"])] = (_import(imp), seq)
+            if p.get("advisory_table_sha256"):
+                ex.advisory_table = (p["advisory_table_sha256"], seq)
+        elif kind == "finding.accepted" and "acceptance" in p:
+            ex.acceptances[int(p["acceptance"])] = (_acceptance(p), seq)
+        elif kind.startswith("dossier.") and isinstance(p.get("dossier"), int):
+            state = dict(ex.dossiers.get(p["dossier"], ({}, 0))[0])
+            _dossier_step(state, kind, p)
+            ex.dossiers[p["dossier"]] = (state, seq)
+        elif kind == "key.registered":
+            ex.keys[str(p.get("name"))] = ({"organisation_id": p.get("organisation"), "public_key": p.get("public_key"),
+                                            "fingerprint": p.get("fingerprint")}, seq)
+        elif kind == "report.written":
+            ex.reports[int(p["report"])] = ({"kind": p.get("kind"), "key": p.get("key"), "lang": p.get("lang"),
+                                             "snapshot_sha256": p.get("snapshot_sha256"),
+                                             "files": p.get("files")}, seq)
+        elif kind == "records.added":
+            ex.records[str(p.get("file"))] = (str(p.get("sha256")), seq)
+        elif kind == "advisories.imported" and "import" in p:
+            ex.imports[int(p["import"])] = (_import(p), seq)
+            ex.advisory_table = (str(p.get("table_sha256")), seq)
+    return ex
+
+
+def _import(p: dict[str, Any]) -> dict[str, Any]:
+    return {"sha256": p.get("sha256"), "origin": p.get("origin"), "entries": p.get("entries"),
+            "data_date": p.get("data_date")}
+
+
+def _acceptance(p: dict[str, Any]) -> dict[str, Any]:
+    return {"finding_id": p.get("finding"), "justification": p.get("justification"),
+            "accepted_by": p.get("accepted_by"), "accepted_at": p.get("accepted_at"), "expires_on": p.get("expires_on")}
+
+
+def _iso(value: Any) -> Any:
+    if value is None:
+        return None
+    if hasattr(value, "tzinfo"):  # a datetime
+        return clock.stamp(value)
+    if hasattr(value, "isoformat"):  # a date
+        return value.isoformat()
+    return value
+
+
+def advisory_table_digest(session: Session) -> str:
+    """SHA-256 of every advisory row, in a fixed order: what the patch verdicts read."""
+    t = table_of(AdvisoryRow)
+    h = hashlib.sha256()
+    query = sa_select(t.c.origin, t.c.advisory_id, t.c.os_id, t.c.release, t.c.source_package, t.c.fixed_version,
+                      t.c.urgency, t.c.data_date, t.c.import_id).order_by(
+        t.c.origin, t.c.advisory_id, t.c.os_id, t.c.release, t.c.source_package)
+    for r in session.execute(query):
+        h.update(json.dumps([_iso(v) for v in r], ensure_ascii=False).encode() + b"\n")
+    return h.hexdigest()
+
+
+def _compare(table: str, row: str, store: dict[str, Any], expected: dict[str, Any], seq: int) -> list[Difference]:
+    return [Difference(table, row, name, store.get(name), want, seq) for name, want in expected.items()
+            if _iso(store.get(name)) != want]
+
+
+def differences(session: Session, ex: Expected, workspace: Path) -> list[Difference]:
+    out: list[Difference] = []
+    if ex.covers_findings:
+        t = table_of(FindingRow)
+        stored = {(r.check_id, r.system_id, r.target): r for r in session.execute(
+            sa_select(t.c.id, t.c.check_id, t.c.system_id, t.c.target, t.c.severity, t.c.status, t.c.first_seen,
+                      t.c.resolved_at))}
+        for key, (state, seq) in ex.findings.items():
+            r = stored.pop(key, None)
+            name = "/".join(key)
+            if r is None:
+                out.append(Difference("finding", name, "", None, state, seq))
+                continue
+            values = {f: _iso(getattr(r, f)) for f in FINDING_FIELDS}
+            out += _compare("finding", f"{r.id} ({name})", values, state, seq)
+        out += [Difference("finding", f"{r.id} ({'/'.join(k)})", "", "row", None, None) for k, r in stored.items()]
+    runs = {r.id: r for r in session.exec(select(ScanRunRow).where(col(ScanRunRow.status) == RunStatus.COMPLETED))}
+    for run_id, (state, seq) in ex.runs.items():
+        run = runs.pop(run_id, None)
+        if run is None:
+            out.append(Difference("scan_run", str(run_id), "", None, state, seq))
+            continue
+        out += _compare("scan_run", str(run_id), {"family": run.family, "systems": list(run.systems),
+                                                   "finished_at": run.finished_at}, state, seq)
+    out += [Difference("scan_run", str(r.id), "", "row", None, None) for r in runs.values() if r.systems]
+    accs = {a.id: a for a in session.exec(select(RiskAcceptanceRow))}
+    for acc_id, (state, seq) in ex.acceptances.items():
+        acc = accs.pop(acc_id, None)
+        if acc is None:
+            out.append(Difference("risk_acceptance", str(acc_id), "", None, state, seq))
+            continue
+        out += _compare("risk_acceptance", str(acc_id), acc.model_dump(), state, seq)
+    out += [Difference("risk_acceptance", str(a.id), "", "row", None, None) for a in accs.values()]
+    dossiers = {d.id: d for d in session.exec(select(DossierRow))}
+    for d_id, (state, seq) in ex.dossiers.items():
+        d = dossiers.pop(d_id, None)
+        if d is None:
+            out.append(Difference("dossier", str(d_id), "", None, state, seq))
+            continue
+        out += _compare("dossier", str(d_id), d.model_dump(), state, seq)
+    out += [Difference("dossier", str(d.id), "", "row", None, None) for d in dossiers.values()]
+    keys = {k.name: k for k in session.exec(select(OfficerKeyRow))}
+    for name, (state, seq) in ex.keys.items():
+        k = keys.pop(name, None)
+        if k is None:
+            out.append(Difference("officer_key", name, "", None, state, seq))
+            continue
+        out += _compare("officer_key", name, k.model_dump(), state, seq)
+    out += [Difference("officer_key", k.name, "", "row", None, None) for k in keys.values()]
+    reports = {r.id: r for r in session.exec(select(ReportRow))}
+    for r_id, (state, seq) in ex.reports.items():
+        rep = reports.pop(r_id, None)
+        if rep is None:
+            out.append(Difference("report", str(r_id), "", None, state, seq))
+            continue
+        values = rep.model_dump() | {"snapshot_sha256": sha256_hex(canonical(rep.snapshot))}  # what it holds now
+        out += _compare("report", str(r_id), values, state, seq)
+    out += [Difference("report", str(r.id), "", "row", None, None) for r in reports.values()]
+    imports = {i.id: i for i in session.exec(select(AdvisoryImportRow))}
+    for i_id, (state, seq) in ex.imports.items():
+        imp = imports.pop(i_id, None)
+        if imp is None:
+            out.append(Difference("advisory_import", str(i_id), "", None, state, seq))
+            continue
+        out += _compare("advisory_import", str(i_id), imp.model_dump(), state, seq)
+    out += [Difference("advisory_import", str(i.id), "", "row", None, None) for i in imports.values()
+            if ex.imports or ex.advisory_table is not None]
+    if ex.advisory_table is not None:
+        digest, seq = ex.advisory_table
+        table = advisory_table_digest(session)
+        if table != digest:
+            out.append(Difference("advisory", _("(all rows)"), "sha256", table, digest, seq))
+    for name, (digest, seq) in ex.records.items():
+        path = workspace / name
+        try:
+            found: str | None = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        except OSError:
+            found = None
+        if found is None:
+            out.append(Difference("records", name, "", None, digest, seq))
+        elif found != digest:
+            out.append(Difference("records", name, "sha256", found, digest, seq))
+    return out
+
+
+def baseline_payload(session: Session) -> dict[str, Any]:
+    """The state of a store whose ledger did not yet record it (made by an earlier version): taken as it stands."""
+    t = table_of(FindingRow)
+    findings = [[r.check_id, r.system_id, r.target, r.severity, r.status, clock.stamp(r.first_seen),
+                 clock.stamp(r.resolved_at) if r.resolved_at else None]
+                for r in session.execute(sa_select(t.c.check_id, t.c.system_id, t.c.target, t.c.severity, t.c.status,
+                                                   t.c.first_seen, t.c.resolved_at))]
+    runs = [{"run": r.id, "family": r.family, "systems": list(r.systems),
+             "finished_at": clock.stamp(r.finished_at) if r.finished_at else None}
+            for r in session.exec(select(ScanRunRow).where(col(ScanRunRow.status) == RunStatus.COMPLETED))]
+    accs = [{"acceptance": a.id, "finding": a.finding_id, "justification": a.justification,
+             "accepted_by": a.accepted_by, "accepted_at": clock.stamp(a.accepted_at),
+             "expires_on": a.expires_on.isoformat()} for a in session.exec(select(RiskAcceptanceRow))]
+    imports = [{"import": i.id, "sha256": i.sha256, "origin": i.origin, "entries": i.entries,
+                "data_date": i.data_date.isoformat()} for i in session.exec(select(AdvisoryImportRow))]
+    has_advisories = session.exec(select(AdvisoryRow.id).limit(1)).first() is not None
+    return {"findings": sorted(findings), "runs": runs, "acceptances": accs, "imports": imports,
+            "advisory_table_sha256": advisory_table_digest(session) if has_advisories else None}
+
+
