@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextvars
 import gettext
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -57,3 +59,13 @@ def pick(vi: str, en: str | None) -> str:
     if get_language() == "en" and en:
         return en
     return vi
+
+
+@contextmanager
+def language(lang: str) -> Iterator[None]:
+    """Run a block in ``lang`` (an official document is Vietnamese, whatever the officer's messages are in)."""
+    token = _language.set(lang)
+    try:
+        yield
+    finally:
+        _language.reset(token)

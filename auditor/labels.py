@@ -22,7 +22,7 @@ def label(value: object) -> str:
         "returned": _("returned"),
         "agree": _("agree"), "agree_with_conditions": _("agree with conditions"), "disagree": _("disagree"),
         "owner": _("owner"), "operator": _("operator"), "security_unit": _("security unit"),
-        "appraiser": _("appraising authority"),
+        "appraiser": _("appraising authority"), "independent_appraiser": _("independent appraiser"),
         "periodic": _("periodic"), "pre_operation": _("before going into use"), "ad_hoc": _("ad hoc"),
         "black_box": _("black box"), "grey_box": _("grey box"), "white_box": _("white box"),
         "live_fire": _("live-fire"), "tabletop": _("tabletop"),

@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from auditor.labs.pki import LabCA
 from tests.conftest import REPO, Result
 
 EXTRA_SYSTEMS = """
@@ -47,9 +48,35 @@ def ok(r: Result) -> Result:
     return r
 
 
-def make_keys(cli: Callable[..., Result], ws: Path) -> None:
-    for name, org in (("attt-so", "so-khcn"), ("chu-quan", "ubnd-tinh"), ("a05", "bca-a05")):
-        ok(cli("keys", "new", name, "--org", org, "--workspace", ws))
+# the officers of the tests: (organisation, name, title, the ID their certificate carries)
+OFFICERS = {"attt-so": ("so-khcn", "Trần Thị B", "Giám đốc Sở", "CCCD-0001"),
+            "attt-so-2": ("so-khcn", "Võ Văn F", "Phó Giám đốc Sở", "CCCD-0006"),
+            "chu-quan": ("ubnd-tinh", "Nguyễn Văn A", "Phó Chủ tịch UBND tỉnh", "CCCD-0002"),
+            "a05": ("bca-a05", "Phạm Văn E", "Cục trưởng", "CCCD-0003")}
+
+
+def officers_dir(ws: Path) -> Path:
+    return ws.parent / "officers"
+
+
+def officer_p12(ws: Path, name: str) -> Path:
+    return officers_dir(ws) / f"{name}.p12"
+
+
+def make_keys(cli: Callable[..., Result], ws: Path) -> LabCA:
+    """A test CA pinned in the workspace, and a PKCS#12 file (passphrase PASSPHRASE) for each officer, whose
+    certificate names their organisation as the inventory's `signing` says."""
+    from auditor.yamlsafe import load_yaml
+
+    ca = LabCA("Test CA (auditor tests)")
+    officers_dir(ws).mkdir(exist_ok=True)
+    (officers_dir(ws) / "ca.pem").write_bytes(ca.pem)
+    ok(cli("trust", "add", officers_dir(ws) / "ca.pem", "--workspace", ws))
+    signing = {o["id"]: (o.get("signing") or {}).get("organisation", o["name"])
+               for o in load_yaml(ws / "inventory.yaml").data["organisations"]}
+    for name, (org, person, title, serial) in OFFICERS.items():
+        ca.officer(person, signing[org], title, serial_number=serial).p12(officer_p12(ws, name), PASSPHRASE)
+    return ca
 
 
 def create(cli: Callable[..., Result], ws: Path, system: str, on: str, *extra: str) -> int:
@@ -58,7 +85,16 @@ def create(cli: Callable[..., Result], ws: Path, system: str, on: str, *extra: s
 
 
 def step(cli: Callable[..., Result], ws: Path, *args: str) -> Result:
-    return cli("dossier", *args, "--workspace", ws)
+    """`auditor dossier ARGS`; for a signed step, ``--key NAME`` stands for that officer's PKCS#12 file (and a
+    ``--signer`` is dropped: the name comes from the certificate)."""
+    items = list(args)
+    if "--key" in items:
+        i = items.index("--key")
+        items[i:i + 2] = ["--p12", str(officer_p12(ws, items[i + 1]))]
+    if items and items[0] in ("appraise", "approve") and "--signer" in items:
+        i = items.index("--signer")
+        del items[i:i + 2]
+    return cli("dossier", *items, "--workspace", ws)
 
 
 def approve_l3(cli: Callable[..., Result], ws: Path, system: str = "cong-dvc", *, created: str = "2026-10-30",

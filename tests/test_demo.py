@@ -41,7 +41,7 @@ def test_demo_command_runs_end_to_end(tmp_path: Path) -> None:
     for pdf in (annual, ws / "reports-out" / "bao-cao-dien-tap-dt-2026-thuc-chien.pdf"):
         assert run_auditor("verify", pdf, "--workspace", ws).returncode == 0
     assert (ws / "reports-out" / f"{annual.stem}-he-thong.csv").exists()
-    kinds = {"inventory.imported", "scan.completed", "key.registered", "dossier.approved", "report.written"}
+    kinds = {"inventory.imported", "scan.completed", "trust.added", "document.signed", "dossier.approved", "report.written"}
     engine = sa.create_engine(f"sqlite:///{ws / '.auditor' / 'auditor.sqlite'}")
     with engine.connect() as conn:
         found = {row[0] for row in conn.execute(sa.text("SELECT kind FROM ledger"))}

@@ -13,7 +13,7 @@ from auditor.dossier.workflow import deadlines
 from auditor.levels.regimes import load_calendar
 from auditor.store.tables import DossierRow
 from tests.conftest import REPO, Result
-from tests.dossier_helpers import approve_l3, create, dossiers, ok, step
+from tests.dossier_helpers import approve_l3, create, dossiers, officer_p12, ok, step
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_refused_transitions(cli: Callable[..., Result], both: Path) -> None:
     refused("appraise", d, "--opinion", "agree_with_conditions", "--key", "attt-so", "--signer", "x",
             words="needs the conditions")
     refused("appraise", d, "--opinion", "maybe", "--key", "attt-so", "--signer", "x", words="the opinion is one of")
-    r = cli("dossier", "appraise", d, "--opinion", "agree", "--key", "attt-so", "--signer", "x", "--workspace", ws,
+    r = cli("dossier", "appraise", d, "--opinion", "agree", "--p12", officer_p12(ws, "attt-so"), "--workspace", ws,
             "--lang", "en", env={"AUDITOR_KEY_PASSPHRASE": "wrong-passphrase"})
     assert r.exit_code == 2 and "wrong passphrase" in r.stderr
     ok(step(cli, ws, "appraise", d, "--opinion", "agree_with_conditions", "--conditions", "Bổ sung WAF trước 31/12",
@@ -88,7 +88,7 @@ def test_level4_is_appraised_by_the_authority(cli: Callable[..., Result], ws: Pa
     assert dossiers(cli, ws)[int(d)]["proposed_level"] == 4
     ok(step(cli, ws, "submit", d, "--by", "ttcds", "--signer", "x", "--on", "2026-10-02"))
     r = step(cli, ws, "appraise", d, "--opinion", "agree", "--key", "attt-so", "--signer", "x", "--lang", "en")
-    assert r.exit_code == 2 and "appraisal is for appraiser (bca-a05)" in r.stderr
+    assert r.exit_code == 2 and "appraisal is for the appraiser: bca-a05" in r.stderr
     ok(step(cli, ws, "appraise", d, "--opinion", "agree", "--key", "a05", "--signer", "Cục A05", "--on", "2026-10-20"))
     ok(step(cli, ws, "approve", d, "--decision", "99/QĐ-UBND", "--key", "chu-quan", "--signer", "x", "--on",
             "2026-10-26"))
@@ -100,8 +100,11 @@ def test_level1_security_unit_appraises_and_approves(cli: Callable[..., Result],
     ok(step(cli, ws, "submit", d, "--by", "ttcds", "--signer", "x", "--on", "2026-11-03"))
     ok(step(cli, ws, "appraise", d, "--opinion", "agree", "--key", "attt-so", "--signer", "x", "--on", "2026-11-04"))
     r = step(cli, ws, "approve", d, "--decision", "5/QĐ-SKHCN", "--key", "chu-quan", "--signer", "x", "--lang", "en")
-    assert r.exit_code == 2 and "approval is for security_unit" in r.stderr
-    ok(step(cli, ws, "approve", d, "--decision", "5/QĐ-SKHCN", "--key", "attt-so", "--signer", "x", "--on", "2026-11-05"))
+    assert r.exit_code == 2 and "approval is for the security_unit: so-khcn" in r.stderr
+    # the security unit appraises and approves at level 1, but not the same person (separation of duties)
+    r = step(cli, ws, "approve", d, "--decision", "5/QĐ-SKHCN", "--key", "attt-so", "--on", "2026-11-05", "--lang", "en")
+    assert r.exit_code == 2 and "Trần Thị B appraised this dossier and cannot approve it too" in r.stderr
+    ok(step(cli, ws, "approve", d, "--decision", "5/QĐ-SKHCN", "--key", "attt-so-2", "--on", "2026-11-05"))
     assert dossiers(cli, ws)[int(d)]["approved_level"] == 1
 
 

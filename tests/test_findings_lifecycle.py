@@ -125,6 +125,19 @@ def test_an_unreachable_target_does_not_resolve_anything(cli: Callable[..., Resu
     assert {i["check"] for i in run["indeterminate"]} >= {"tls.hsts.missing", "tls.cert.expired"}
 
 
+def officer(cli: Callable[..., Result], ws: Path, monkeypatch: pytest.MonkeyPatch, organisation: str = "Chủ quản",
+            name: str = "officer") -> Path:
+    """A pinned test CA and the PKCS#12 file of an officer it certifies for ``organisation`` (by default the owner,
+    which the inventory names "Chủ quản"; the passphrase in the environment)."""
+    from auditor.labs.pki import LabCA
+
+    ca = LabCA("Test CA (auditor tests)")
+    (ws.parent / f"{name}-ca.pem").write_bytes(ca.pem)
+    assert cli("trust", "add", ws.parent / f"{name}-ca.pem", "--workspace", ws).exit_code == 0
+    monkeypatch.setenv("AUDITOR_KEY_PASSPHRASE", "mat-khau-thu-nghiem")
+    return ca.officer("Trần Thị B", organisation, "Giám đốc Sở").p12(ws.parent / f"{name}.p12", "mat-khau-thu-nghiem")
+
+
 def test_accepted_then_expired(cli: Callable[..., Result], zoo: Zoo, tmp_path: Path, database_url: str,
                                monkeypatch: pytest.MonkeyPatch) -> None:
     from auditor.labs.certs import issue
@@ -136,9 +149,11 @@ def test_accepted_then_expired(cli: Callable[..., Result], zoo: Zoo, tmp_path: P
     assert code == 1 and found["tls.cert.hostname_mismatch"]["severity"] == "high"
     fid = found["tls.cert.hostname_mismatch"]["id"]
     until = (clock.today() + dt.timedelta(days=30)).isoformat()
+    p12 = officer(cli, ws, monkeypatch)
     r = cli("findings", "accept", str(fid), "--justification", "Cổng nội bộ, chờ nâng cấp proxy", "--until", until,
-            "--by", "Trần Thị B, Giám đốc Sở", "--workspace", ws)
+            "--p12", p12, "--json", "--workspace", ws)
     assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["accepted_by"] == "Trần Thị B, Giám đốc Sở, Chủ quản"  # from the certificate
     code, listed = all_findings(cli, ws)
     assert code == 0, "an accepted finding does not fail the audit"
     assert listed["tls.cert.hostname_mismatch"]["status"] == "accepted"
@@ -159,17 +174,28 @@ def test_accepted_then_expired(cli: Callable[..., Result], zoo: Zoo, tmp_path: P
     assert listed["tls.cert.hostname_mismatch"]["acceptance"]["expired"] is True
 
 
-def test_acceptance_input_errors(cli: Callable[..., Result], zoo: Zoo, tmp_path: Path) -> None:
+def test_acceptance_input_errors(cli: Callable[..., Result], zoo: Zoo, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
     server = zoo.tls("web", {"tls.hsts.missing"}, hsts=None)
     ws = workspace_for(tmp_path, zoo, server)
     _, found = scan(cli, ws)
     fid = str(found["tls.hsts.missing"]["id"])
-    common = ("--justification", "x", "--by", "y", "--workspace", ws, "--lang", "en")
+    p12 = officer(cli, ws, monkeypatch)
+    r = cli("findings", "accept", fid, "--until", "2099-01-01", "--justification", "x", "--workspace", ws, "--lang",
+            "en")
+    assert r.exit_code == 2 and "say which certificate signs" in r.stderr  # no certificate: nobody accepts
+    common = ("--justification", "x", "--p12", p12, "--workspace", ws, "--lang", "en")
     assert cli("findings", "accept", fid, "--until", "2026-02-30", *common).exit_code == 2
     r = cli("findings", "accept", fid, "--until", "2020-01-01", *common)
     assert r.exit_code == 2 and "already past" in r.stderr
     r = cli("findings", "accept", "9999", "--until", "2099-01-01", *common)
     assert r.exit_code == 2 and "9999" in r.stderr
+    # a trusted certificate of an organisation that neither owns the system nor is its security unit
+    stranger = officer(cli, ws, monkeypatch, organisation="Sở Tài chính", name="stranger")
+    r = cli("findings", "accept", fid, "--until", "2099-01-01", "--justification", "x", "--p12", stranger,
+            "--workspace", ws, "--lang", "en")
+    assert r.exit_code == 2 and "accepting a risk of portal is for an officer of owner (Chủ quản)" in r.stderr, r.stderr
+    assert all_findings(cli, ws)[1]["tls.hsts.missing"]["status"] == "open"
 
 
 def test_scan_refuses_unknown_systems_and_families(cli: Callable[..., Result], zoo: Zoo, tmp_path: Path) -> None:

@@ -148,13 +148,9 @@ def test_data_is_not_terminal_markup(cli: Callable[..., Result], report_ws: Path
     assert "[/x]" in cli("records", "list", "--workspace", report_ws, env=env).stdout
 
 
-def test_the_store_is_private_and_key_names_stay_in_their_folder(cli: Callable[..., Result], flow_ws: Path,
-                                                                 tmp_path: Path) -> None:
+def test_the_store_is_private(cli: Callable[..., Result], flow_ws: Path) -> None:
     state = flow_ws / ".auditor"
     assert stat.S_IMODE(os.stat(state).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(state / "auditor.sqlite").st_mode) == 0o600
-    assert stat.S_IMODE(os.stat(state / "keys").st_mode) == 0o700
-    for name in ("../../../escaped", "a/b", "..", "Upper"):
-        r = cli("keys", "new", name, "--org", "so-khcn", "--workspace", flow_ws, "--lang", "en")
-        assert r.exit_code == 2 and "a key name uses only" in r.stderr, (name, r.stderr)
-    assert not list(tmp_path.rglob("escaped*")) and not (state / "a").exists()
+    # no key is made by name any more (officers sign with certificates), so no name can climb out of a folder
+    assert cli("keys", "new", "../../../escaped", "--org", "so-khcn", "--workspace", flow_ws).exit_code == 2

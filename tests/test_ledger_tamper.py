@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
 
+from auditor.identity.officer import Officer
+from auditor.identity.signer import b64_der
+from auditor.labs.pki import LabCA
 from auditor.ledger.chain import entry_hash
-from auditor.signing import load_private
+from auditor.signing import decision_digest
 from tests.conftest import Result
-from tests.dossier_helpers import PASSPHRASE, approve_l3, make_flow_workspace, make_keys, ok
+from tests.dossier_helpers import PASSPHRASE, approve_l3, make_flow_workspace, make_keys, officer_p12, ok
 
 
 @pytest.fixture
@@ -96,14 +106,8 @@ def test_swap_two_entries(cli: Callable[..., Result], approved: Path) -> None:
     assert not any(kind == "altered" for kind, _ in found)
 
 
-def test_replace_a_signature_even_with_the_chain_rewritten(cli: Callable[..., Result], approved: Path) -> None:
-    """The attacker signs the approval with another officer's real key and recomputes every hash after it."""
-    rows = ledger(approved)
-    target = next(r for r in rows if r["kind"] == "dossier.approved")
-    other = load_private(approved / ".auditor" / "keys" / "attt-so.pem", PASSPHRASE)
-    payload = target["payload"]
-    digest = bytes.fromhex(payload["signature"]["digest"])  # type: ignore[index]
-    payload["signature"]["signature"] = other.sign(digest).hex()  # type: ignore[index]
+def rewrite_from(ws: Path, target: dict[str, object], rows: list[dict[str, object]]) -> None:
+    """Store ``target``'s new payload and recompute every hash from it on, as an attacker with the file would."""
     prev = None
     for r in rows:
         if r["seq"] < target["seq"]:  # type: ignore[operator]
@@ -111,10 +115,79 @@ def test_replace_a_signature_even_with_the_chain_rewritten(cli: Callable[..., Re
             continue
         at = dt.datetime.fromisoformat(str(r["at"]))
         new_hash = entry_hash(int(r["seq"]), at, str(r["kind"]), str(r["subject"]), r["payload"], str(prev))  # type: ignore[arg-type]
-        execute(approved, "UPDATE ledger SET payload = :p, prev_hash = :prev, hash = :h WHERE id = :i",
+        execute(ws, "UPDATE ledger SET payload = :p, prev_hash = :prev, hash = :h WHERE id = :i",
                 p=json.dumps(r["payload"]), prev=prev, h=new_hash, i=r["id"])
         prev = new_hash
-    assert breaks(cli, approved) == [("forged", f"#{target['seq']}")]
+
+
+def p12_key(path: Path) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key, cert, _chain = pkcs12.load_key_and_certificates(path.read_bytes(), PASSPHRASE.encode())
+    assert isinstance(key, ec.EllipticCurvePrivateKey) and cert is not None
+    return key, cert
+
+
+def resign(ws: Path, payload: dict[str, Any], key: ec.EllipticCurvePrivateKey) -> None:
+    """Sign the entry's decision over dossier 1 again with ``key``, as a forger holding that key would."""
+    e = engine(ws)
+    with e.connect() as c:
+        snapshot = json.loads(c.execute(sa.text("SELECT snapshot FROM dossier WHERE id = 1")).scalar_one())
+    e.dispose()
+    digest = decision_digest(snapshot, payload["decision"])
+    payload["signature"]["digest"] = digest.hex()
+    payload["signature"]["signature"] = key.sign(digest, ec.ECDSA(hashes.SHA256())).hex()
+
+
+def test_replace_a_signature_even_with_the_chain_rewritten(cli: Callable[..., Result], approved: Path) -> None:
+    """The attacker signs the approval with another officer's real key and recomputes every hash after it."""
+    rows = ledger(approved)
+    target = next(r for r in rows if r["kind"] == "dossier.approved")
+    other, _cert = p12_key(officer_p12(approved, "attt-so"))
+    payload = target["payload"]
+    digest = bytes.fromhex(payload["signature"]["digest"])  # type: ignore[index]
+    payload["signature"]["signature"] = other.sign(digest, ec.ECDSA(hashes.SHA256())).hex()  # type: ignore[index]
+    rewrite_from(approved, target, rows)
+    r = cli("verify", "--json", "--workspace", approved, "--lang", "en")
+    # the forged entry, and the store's dossier still holding the real signature
+    assert [(b["kind"], b["where"]) for b in json.loads(r.stdout)["breaks"]] == [("forged", f"#{target['seq']}"),
+                                                                                ("row_altered", "dossier/1")]
+    assert "does not verify with the certificate of Nguyễn Văn A" in r.stdout
+
+
+def test_the_approval_made_with_another_officers_certificate(cli: Callable[..., Result], approved: Path) -> None:
+    """Certificate, officer and signature all swapped for another real officer's: the decision is well signed, but
+    the store's dossier names who approved it, and that officer's organisation may not approve."""
+    rows = ledger(approved)
+    target = next(r for r in rows if r["kind"] == "dossier.approved")
+    key, cert = p12_key(officer_p12(approved, "attt-so"))
+    payload: dict[str, Any] = target["payload"]  # type: ignore[assignment]
+    officer = Officer.of(cert)
+    payload["decision"]["officer"] = officer.as_json()
+    payload["signature"]["certificate"] = b64_der(cert)
+    resign(approved, payload, key)
+    rewrite_from(approved, target, rows)
+    execute(approved, "UPDATE dossier SET parties = json_set(parties, '$.approval', json(:e))",
+            e=json.dumps(payload))  # and the store made to agree
+    r = cli("verify", "--json", "--workspace", approved, "--lang", "en")
+    assert [(b["kind"], b["where"]) for b in json.loads(r.stdout)["breaks"]] == [("unauthorised", f"#{target['seq']}")]
+    assert "at level 3, approval is for the owner: ubnd-tinh" in r.stdout
+
+
+def test_a_certificate_from_a_ca_the_workspace_never_trusted(cli: Callable[..., Result], approved: Path) -> None:
+    """A forger's own CA issues a certificate with the approving officer's very name, organisation and ID."""
+    rows = ledger(approved)
+    target = next(r for r in rows if r["kind"] == "dossier.approved")
+    payload: dict[str, Any] = target["payload"]  # type: ignore[assignment]
+    real = x509.load_der_x509_certificate(base64.b64decode(payload["signature"]["certificate"]))
+    forger = LabCA("Test CA (auditor tests)")  # the same name as the pinned one, another key
+    fake = forger.officer("Nguyễn Văn A", Officer.of(real).organisation, "Phó Chủ tịch UBND tỉnh",
+                          serial_number="CCCD-0002")
+    payload["decision"]["officer"] = Officer.of(fake.cert).as_json()
+    payload["signature"]["certificate"] = b64_der(fake.cert)
+    payload["signature"]["chain"] = [b64_der(forger.cert)]
+    resign(approved, payload, fake.key)
+    rewrite_from(approved, target, rows)
+    found = breaks(cli, approved)
+    assert ("untrusted", f"#{target['seq']}") in found, found
 
 
 def test_change_the_dossier_after_approval(cli: Callable[..., Result], approved: Path) -> None:
@@ -133,9 +206,11 @@ def test_change_the_approved_level_in_the_store(cli: Callable[..., Result], appr
     assert detail(cli, approved) == [("row_altered", "dossier/1", "approved_level")]
 
 
-def test_replace_a_registered_public_key(cli: Callable[..., Result], approved: Path) -> None:
-    execute(approved, "UPDATE officer_key SET public_key = :k WHERE name = 'chu-quan'", k="00" * 32)
-    assert detail(cli, approved) == [("row_altered", "officer_key/chu-quan", "public_key")]
+def test_replace_a_pinned_trust_anchor(cli: Callable[..., Result], approved: Path) -> None:
+    """A forger's CA put in place of the pinned one in the store: the ledger recorded which CA was pinned."""
+    forger = LabCA("Test CA (auditor tests)")
+    execute(approved, "UPDATE trust_anchor SET pem = :p", p=forger.pem.decode())
+    assert [(k, f) for k, _w, f in detail(cli, approved)] == [("row_altered", "pem")]
 
 
 def test_move_the_approval_date(cli: Callable[..., Result], approved: Path) -> None:
@@ -146,31 +221,54 @@ def test_move_the_approval_date(cli: Callable[..., Result], approved: Path) -> N
     assert "approved_on is '2020-01-01' in the store, '2026-11-16' in ledger entry" in r.stdout
 
 
-def test_change_a_key_organisation(cli: Callable[..., Result], approved: Path) -> None:
-    execute(approved, "UPDATE officer_key SET organisation_id = 'bca-a05' WHERE name = 'attt-so'")
-    assert detail(cli, approved) == [("row_altered", "officer_key/attt-so", "organisation_id")]
+def test_replace_the_signed_dossier_pdf(cli: Callable[..., Result], approved: Path) -> None:
+    e = engine(approved)
+    with e.connect() as c:
+        doc_id, pdf_b64 = c.execute(sa.text("SELECT id, pdf_b64 FROM signed_document")).one()
+    e.dispose()
+    pdf = base64.b64decode(pdf_b64) + b"\n% an update appended after signing\n"
+    execute(approved, "UPDATE signed_document SET pdf_b64 = :p", p=base64.b64encode(pdf).decode())
+    assert detail(cli, approved) == [("row_altered", f"signed_document/{doc_id}", "sha256")]
 
 
 def test_empty_the_ledger(cli: Callable[..., Result], approved: Path) -> None:
     execute(approved, "DELETE FROM ledger")
     found = detail(cli, approved)
-    assert ("row_unrecorded", "dossier/1", "") in found and ("row_unrecorded", "officer_key/chu-quan", "") in found
+    unrecorded = {w.split("/")[0] for k, w, _f in found if k == "row_unrecorded"}
+    assert ("row_unrecorded", "dossier/1", "") in found
+    assert {"dossier", "trust_anchor", "signed_document"} <= unrecorded
 
 
 def test_cut_off_the_end_of_the_ledger_and_its_rows(cli: Callable[..., Result], approved: Path,
                                                     tmp_path: Path) -> None:
     """Without an anchor, cutting the last entries off together with the rows they record leaves a consistent
-    store; the head a published dossier carries catches it."""
+    store; the head a published dossier carries catches it, and the signed PDF is no longer one the ledger knows."""
     r = ok(cli("dossier", "render", "1", "--out", tmp_path / "out", "--json", "--workspace", approved))
-    pdf = next(Path(f) for f in json.loads(r.stdout)["files"] if f.endswith(".pdf"))
+    files = [Path(f) for f in json.loads(r.stdout)["files"]]
+    html, pdf = (next(f for f in files if f.suffix == suffix) for suffix in (".html", ".pdf"))
+    assert ok(cli("verify", pdf, "--workspace", approved)).exit_code == 0
+    last = max(int(r["seq"]) for r in ledger(approved))  # type: ignore[call-overload]
     seq = seq_of(approved, "dossier.approved")
     execute(approved, "DELETE FROM ledger WHERE seq >= :s", s=seq)
     execute(approved, "UPDATE dossier SET state = 'appraised', approved_on = NULL, approved_level = NULL, "
                       "decision_number = NULL, parties = json_remove(parties, '$.approval') WHERE id = 1")
+    # the signed PDF back to its appraised revision: signatures are incremental updates, so it is a prefix
+    appraised = next(r["payload"] for r in ledger(approved) if r["kind"] == "document.signed")
+    e = engine(approved)
+    with e.connect() as c:
+        signed = base64.b64decode(c.execute(sa.text("SELECT pdf_b64 FROM signed_document")).scalar_one())
+    e.dispose()
+    ends = [i + len(b"%%EOF") for i in range(len(signed)) if signed.startswith(b"%%EOF", i)]
+    earlier = next(signed[:end + extra] for end in ends for extra in (0, 1, 2)
+                   if hashlib.sha256(signed[:end + extra]).hexdigest() == appraised["sha256"])  # type: ignore[index]
+    execute(approved, "UPDATE signed_document SET pdf_b64 = :p, sha256 = :h, signatures = 1",
+            p=base64.b64encode(earlier).decode(), h=appraised["sha256"])  # type: ignore[index]
     assert ok(cli("verify", "--workspace", approved)).exit_code == 0  # consistent, as far as the store can tell
-    r = cli("verify", "--anchor", pdf, "--json", "--workspace", approved)
+    r = cli("verify", "--anchor", html, "--json", "--workspace", approved)
     assert r.exit_code == 1
-    assert [(b["kind"], b["where"]) for b in json.loads(r.stdout)["breaks"]] == [("anchor_missing", f"#{seq}")]
+    assert [(b["kind"], b["where"]) for b in json.loads(r.stdout)["breaks"]] == [("anchor_missing", f"#{last}")]
+    r = cli("verify", pdf, "--json", "--workspace", approved)
+    assert r.exit_code == 1 and json.loads(r.stdout)["file"]["matches"] == [], r.stdout
 
 
 def test_rewrite_the_chain_after_a_published_anchor(cli: Callable[..., Result], approved: Path,
@@ -192,6 +290,7 @@ def test_rewrite_the_chain_after_a_published_anchor(cli: Callable[..., Result], 
         execute(approved, "UPDATE ledger SET payload = :p, prev_hash = :prev, hash = :h WHERE id = :i",
                 p=json.dumps(row["payload"]), prev=prev, h=new_hash, i=row["id"])
         prev = new_hash
+    execute(approved, "UPDATE dossier SET parties = json_set(parties, '$.submission.signer', 'Người khác')")
     assert ok(cli("verify", "--workspace", approved)).exit_code == 0  # the chain alone cannot tell
     r = cli("verify", "--anchor", tmp_path / "head.json", "--json", "--workspace", approved)
     assert r.exit_code == 1
@@ -200,12 +299,17 @@ def test_rewrite_the_chain_after_a_published_anchor(cli: Callable[..., Result], 
 
 
 def test_no_private_key_or_passphrase_in_the_store(approved: Path) -> None:
+    """The officers' keys stay in their PKCS#12 files (or tokens); the store keeps certificates and signatures."""
     raw = (approved / ".auditor" / "auditor.sqlite").read_bytes()
     assert PASSPHRASE.encode() not in raw
     assert b"PRIVATE KEY" not in raw
-    key_file = approved / ".auditor" / "keys" / "chu-quan.pem"
-    assert b"ENCRYPTED PRIVATE KEY" in key_file.read_bytes()
-    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    for name in ("attt-so", "chu-quan"):
+        key, _cert = p12_key(officer_p12(approved, name))
+        secret = key.private_numbers().private_value.to_bytes(32, "big")
+        der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        assert secret not in raw and secret.hex().encode() not in raw and base64.b64encode(der) not in raw
+    assert not (approved / ".auditor" / "keys").exists() or not any((approved / ".auditor" / "keys").iterdir())
 
 
 @pytest.fixture

@@ -82,7 +82,8 @@ def test_system_that_went_live_after_its_approval(cli: Callable[..., Result], ws
     dossier = str(create(cli, ws, "wiki-l1", "2026-11-02"))
     ok(step(cli, ws, "submit", dossier, "--by", "ttcds", "--signer", "x", "--on", "2026-11-03"))
     ok(step(cli, ws, "appraise", dossier, "--opinion", "agree", "--key", "attt-so", "--signer", "x", "--on", "2026-11-04"))
-    ok(step(cli, ws, "approve", dossier, "--decision", "5/QĐ", "--key", "attt-so", "--signer", "x", "--on", "2026-11-05"))
+    ok(step(cli, ws, "approve", dossier, "--decision", "5/QĐ", "--key", "attt-so-2", "--signer", "x", "--on",
+            "2026-11-05"))
     assert status(cli, ws)[("level.golive_after_approval", "wiki-l1")]["verdict"] == "pass"
 
 
@@ -101,7 +102,8 @@ def test_dossier_pdf_reads_back_in_vietnamese(cli: Callable[..., Result], ws: Pa
     text = " ".join(raw.split())
     for expected in ("HỒ SƠ ĐỀ XUẤT CẤP ĐỘ AN TOÀN HỆ THỐNG THÔNG TIN", "Cổng dịch vụ công tỉnh An Giang",
                      "Thuyết minh đề xuất cấp độ", "NĐ 331/2026 Điều 13 khoản 2 điểm b", "1234/QĐ-UBND",
-                     "Phương án bảo đảm an toàn thông tin", "đã được phê duyệt", "412.000"):
+                     "Phương án bảo đảm an toàn thông tin", "Đã phê duyệt", "Trần Thị B — Giám đốc Sở",
+                     "Nguyễn Văn A — Phó Chủ tịch UBND tỉnh", "412.000"):
         assert expected in text, expected
     html = next(f for f in files if f.suffix == ".html").read_text(encoding="utf-8")
     assert "<script" not in html

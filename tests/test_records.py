@@ -141,7 +141,10 @@ def test_response_plan_for_level_3_and_above(cli: Callable[..., Result], tmp_pat
     assert [p.name for p in (ws / "records.d").iterdir()] == ["response-plan-l5.yaml"]
 
 
-def test_open_findings_by_severity_from_a_real_scan(cli: Callable[..., Result], tmp_path: Path) -> None:
+def test_open_findings_by_severity_from_a_real_scan(cli: Callable[..., Result], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_findings_lifecycle import officer
+
     extra = Listener(address=ADDRESS).start()
     try:
         ws = ports_workspace(tmp_path, [extra.port], f"""\
@@ -156,7 +159,7 @@ def test_open_findings_by_severity_from_a_real_scan(cli: Callable[..., Result], 
         assert verdict(results, "findings.open_by_severity", "web") == "fail"
         assert results[("findings.open_by_severity", "web")]["detail"]["high"] == 1  # type: ignore[index]
         r = cli("findings", "accept", str(finding["id"]), "--justification", "Cổng thử nghiệm, đóng trong tuần",
-                "--by", "Trưởng phòng", "--until", "2099-01-01", "--workspace", ws)
+                "--p12", officer(cli, ws, monkeypatch, organisation="Org"), "--until", "2099-01-01", "--workspace", ws)
         assert r.exit_code == 0, r.stderr
         assert verdict(status(cli, ws, today), "findings.open_by_severity", "web") == "pass"
     finally:

@@ -34,7 +34,7 @@ def test_a_level_approved_under_decree_85_is_kept(cli: Callable[..., Result], fl
     d = str(create(cli, ws, "wiki-l1", "2026-03-02"))  # NĐ 85 in force
     ok(step(cli, ws, "submit", d, "--by", "ttcds", "--signer", "x", "--on", "2026-03-03"))
     ok(step(cli, ws, "appraise", d, "--opinion", "agree", "--key", "attt-so", "--signer", "x", "--on", "2026-03-05"))
-    ok(step(cli, ws, "approve", d, "--decision", "15/QĐ-SKHCN", "--key", "attt-so", "--signer", "x", "--on",
+    ok(step(cli, ws, "approve", d, "--decision", "15/QĐ-SKHCN", "--key", "attt-so-2", "--signer", "x", "--on",
             "2026-03-10"))
     before = status(cli, ws, "2026-03-15")[("level.approved", "wiki-l1")]
     assert before["verdict"] == "pass" and "transition" not in before["detail"]  # type: ignore[operator]

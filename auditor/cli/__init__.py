@@ -22,6 +22,7 @@ from auditor.cli import (
     scan_cmd,
     schedule_cmd,
     status_cmd,
+    trust_cmd,
     verify_cmd,
 )
 from auditor.cli.common import LangOpt, handle_errors, out, say
@@ -43,6 +44,7 @@ app.add_typer(findings_cmd.app, name="findings")
 app.add_typer(level_cmd.app, name="level")
 app.add_typer(dossier_cmd.app, name="dossier")
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(trust_cmd.app, name="trust")
 app.add_typer(budget_cmd.app, name="budget")
 app.add_typer(records_cmd.app, name="records")
 app.add_typer(report_cmd.app, name="report")

@@ -27,9 +27,13 @@ def _print_dossier(dd: DemoDossier, workspace: Path) -> None:
     say(_("Levels proposed for {n} of {total} systems ({regime}).").format(
         n=len(determined), total=len(dd.proposals), regime=dd.proposals[0].regime if dd.proposals else ""))
     d = dd.dossier
-    say(_("Dossier {id} for {system}: level {level}, appraised ({opinion}) and approved by decision {decision}, "
-                "both signed (Ed25519).").format(id=d.id, system=d.system_id, level=d.approved_level,
-                                                 opinion=label(d.appraisal_opinion), decision=d.decision_number))
+    appraiser = d.parties["appraisal"]["decision"]["officer"]
+    approver = d.parties["approval"]["decision"]["officer"]
+    say(_("Dossier {id} for {system}: level {level}, appraised ({opinion}) by {appraiser} and approved by {approver} "
+          "by decision {decision}; both signed with certificates of the DEMO CA (not for real use), in the ledger "
+          "and in the PDF.").format(id=d.id, system=d.system_id, level=d.approved_level,
+                                    opinion=label(d.appraisal_opinion), appraiser=appraiser["name"],
+                                    approver=approver["name"], decision=d.decision_number))
     for f in dd.files:
         say(_("Written: {file}").format(file=display_path(f)))
     v = dd.verify

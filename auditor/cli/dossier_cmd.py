@@ -15,29 +15,33 @@ from auditor import clock
 from auditor.catalogue.checks import load_catalogue
 from auditor.cli.common import JsonOpt, LangOpt, OnOpt, WorkspaceOpt, handle_errors, out, parse_day, print_json, say
 from auditor.cli.context import Context, workspace_context
-from auditor.cli.keys_cmd import PassFileOpt, default_key_path
+from auditor.cli.signer_opts import (
+    KeyLabelOpt,
+    LibOpt,
+    P12Opt,
+    PassphraseFileOpt,
+    PinFileOpt,
+    SignerChoice,
+    TokenOpt,
+    officer_signer,
+)
 from auditor.dossier import workflow
 from auditor.dossier.build import build_snapshot
+from auditor.dossier.document import sign_step, write_dossier
 from auditor.findings.lifecycle import list_findings
 from auditor.i18n import _
 from auditor.inventory.model import System
 from auditor.labels import label
-from auditor.ledger.anchor import head
 from auditor.levels.propose import LevelRules
 from auditor.levels.regimes import load_calendar
 from auditor.levels.requirements import load_requirements
 from auditor.obligations.levels import deadline_label
 from auditor.problems import display_path
-from auditor.signing import load_private, passphrase_from
-from auditor.store.tables import DossierRow, OfficerKeyRow, ScanRunRow
+from auditor.store.tables import DossierRow, ScanRunRow
 from auditor.vocabulary import RunStatus
 
 app = typer.Typer(help="Level dossiers and their appraisal and approval.", no_args_is_help=True)
 SignerOpt = Annotated[str, typer.Option("--signer", help="Name and title of the person acting.")]
-KeyOpt = Annotated[str, typer.Option("--key", help="The registered signing key to sign with.")]
-KeyFileOpt = Annotated[Path | None, typer.Option("--key-file", help="The encrypted private key file "
-                                                                     "(default .auditor/keys/NAME.pem).")]
-
 
 def _scanned_families(s: Session, system_id: str) -> set[str]:
     """The check families a completed scan run has judged this system with."""
@@ -132,7 +136,8 @@ def submit(dossier_id: int, by: Annotated[str, typer.Option("--by", help="The su
     day = parse_day(on, "--on")
     with workspace_context(workspace) as ctx, ctx.store.session() as s:
         d = workflow.get(s, dossier_id)
-        workflow.submit(s, d, system=_system(ctx, d), org=by, signer=signer, on=day, today=clock.today())
+        workflow.submit(s, d, inventory=ctx.loaded.inventory, system=_system(ctx, d), org=by, signer=signer, on=day,
+                        today=clock.today())
     _done(d, as_json)
 
 
@@ -143,24 +148,19 @@ def _system(ctx: Context, d: DossierRow) -> System:
     return system
 
 
-def _key(ctx: Context, s: Session, name: str, key_file: Path | None, passphrase_file: Path | None) -> workflow.SigningKey:
-    row = s.exec(select(OfficerKeyRow).where(OfficerKeyRow.name == name)).first()
-    if row is None:
-        raise workflow.WorkflowError(_("no key named {name} is registered ('auditor keys new')").format(name=name))
-    path = key_file or default_key_path(ctx.ws.root, name)
-    return workflow.SigningKey(row, load_private(path, passphrase_from(passphrase_file, prompt=True)))
-
-
-def _signed(workspace: Path | None, dossier_id: int, key: str, key_file: Path | None, passphrase_file: Path | None,
-            signer: str, on: dt.date, act: Callable[[Session, DossierRow, workflow.SignedStep], None]) -> DossierRow:
-    """Open the dossier, its system, its regime and the signing key, and run a signed step in one transaction."""
+def _signed(workspace: Path | None, dossier_id: int, choice: SignerChoice, on: dt.date, kind: str,
+            act: Callable[[Session, DossierRow, workflow.SignedStep], None]) -> DossierRow:
+    """Open the dossier, its system, its regime and the officer's certificate, run the signed step and sign the
+    dossier's PDF with the same key, all in one transaction."""
     with workspace_context(workspace) as ctx, ctx.store.session() as s:
         d = workflow.get(s, dossier_id)
-        step = workflow.SignedStep(
-            inventory=ctx.loaded.inventory, system=_system(ctx, d),
-            regimes=LevelRules(ctx.ws.content("profiles")).regimes,
-            key=_key(ctx, s, key, key_file, passphrase_file), signer=signer, on=on, today=clock.today())
-        act(s, d, step)
+        with officer_signer(choice, s) as (signer, officer):
+            step = workflow.SignedStep(
+                inventory=ctx.loaded.inventory, system=_system(ctx, d),
+                regimes=LevelRules(ctx.ws.content("profiles")).regimes, signer=signer, officer=officer, on=on,
+                today=clock.today())
+            act(s, d, step)
+            sign_step(s, ctx.ws, d, signer, officer, kind)
     return d
 
 
@@ -175,34 +175,38 @@ def _done(d: DossierRow, as_json: bool) -> None:
 @handle_errors
 def appraise(dossier_id: int,
              opinion: Annotated[str, typer.Option("--opinion", help="agree, agree_with_conditions or disagree.")],
-             key: KeyOpt, signer: SignerOpt,
              conditions: Annotated[str | None, typer.Option("--conditions", help="The conditions, if any.")] = None,
-             key_file: KeyFileOpt = None, passphrase_file: PassFileOpt = None, on: OnOpt = None,
+             p12: P12Opt = None, passphrase_file: PassphraseFileOpt = None, pkcs11_lib: LibOpt = None,
+             token: TokenOpt = None, key_label: KeyLabelOpt = None, pin_file: PinFileOpt = None, on: OnOpt = None,
              workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
-    """Record the signed appraisal opinion (submitted → appraised, or returned when the opinion is disagree)."""
+    """Record the appraisal opinion, signed with the appraiser's certificate (submitted → appraised, or returned
+    when the opinion is disagree); the dossier's PDF is signed too."""
     day = parse_day(on, "--on")
+    choice = SignerChoice(p12, passphrase_file, pkcs11_lib, token, key_label, pin_file)
 
     def act(s: Session, d: DossierRow, step: workflow.SignedStep) -> None:
         workflow.appraise(s, d, step, opinion=opinion, conditions=conditions)
 
-    _done(_signed(workspace, dossier_id, key, key_file, passphrase_file, signer, day, act), as_json)
+    _done(_signed(workspace, dossier_id, choice, day, "appraise", act), as_json)
 
 
 @app.command("approve")
 @handle_errors
 def approve(dossier_id: int,
             decision: Annotated[str, typer.Option("--decision", help="Number of the approval decision.")],
-            key: KeyOpt, signer: SignerOpt,
             level: Annotated[int | None, typer.Option("--level", help="The level approved (default: proposed).")] = None,
-            key_file: KeyFileOpt = None, passphrase_file: PassFileOpt = None, on: OnOpt = None,
+            p12: P12Opt = None, passphrase_file: PassphraseFileOpt = None, pkcs11_lib: LibOpt = None,
+            token: TokenOpt = None, key_label: KeyLabelOpt = None, pin_file: PinFileOpt = None, on: OnOpt = None,
             workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
-    """Record the signed approval decision (appraised → approved)."""
+    """Record the approval decision, signed with the approver's certificate (appraised → approved); the approver's
+    signature is added to the PDF the appraiser signed."""
     day = parse_day(on, "--on")
+    choice = SignerChoice(p12, passphrase_file, pkcs11_lib, token, key_label, pin_file)
 
     def act(s: Session, d: DossierRow, step: workflow.SignedStep) -> None:
         workflow.approve(s, d, step, decision_number=decision, level=level)
 
-    _done(_signed(workspace, dossier_id, key, key_file, passphrase_file, signer, day, act), as_json)
+    _done(_signed(workspace, dossier_id, choice, day, "approve", act), as_json)
 
 
 @app.command("return")
@@ -224,13 +228,8 @@ def render(dossier_id: int,
            out_dir: Annotated[Path, typer.Option("--out", help="Folder for the HTML and PDF.")] = Path("reports-out"),
            workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
     """Write the dossier as HTML and PDF (Vietnamese by default)."""
-    from auditor.reporting.dossier import render_dossier
-
-    with workspace_context(workspace) as ctx:
-        with ctx.store.session() as s:
-            d = workflow.get(s, dossier_id)
-            anchor = head(s)
-        files = render_dossier(ctx.ws, d, out_dir, anchor)
+    with workspace_context(workspace) as ctx, ctx.store.session() as s:
+        files = write_dossier(s, ctx.ws, workflow.get(s, dossier_id), out_dir)
     if as_json:
         print_json({"dossier": dossier_id, "files": [str(f) for f in files]})
     else:

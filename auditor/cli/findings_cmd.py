@@ -23,7 +23,17 @@ from auditor.cli.common import (
 )
 from auditor.cli.context import workspace_context
 from auditor.cli.findings_view import failing, findings_table
-from auditor.findings.lifecycle import AcceptanceError, accept_risk, list_findings
+from auditor.cli.signer_opts import (
+    KeyLabelOpt,
+    LibOpt,
+    P12Opt,
+    PassphraseFileOpt,
+    PinFileOpt,
+    SignerChoice,
+    TokenOpt,
+    officer_signer,
+)
+from auditor.findings.lifecycle import accept_risk, list_findings
 from auditor.i18n import _
 from auditor.obligations.model import audit_fail_from, load_rules
 
@@ -70,25 +80,27 @@ def accept_cmd(
     finding_id: Annotated[int, typer.Argument(help="The finding's number (first column of 'auditor findings').")],
     justification: Annotated[str, typer.Option("--justification", "-j", help="Why the risk is accepted.")],
     until: Annotated[str, typer.Option("--until", help="Last day the acceptance holds (YYYY-MM-DD).")],
-    by: Annotated[str, typer.Option("--by", help="Who accepts the risk (name, title).")],
+    p12: P12Opt = None, passphrase_file: PassphraseFileOpt = None, pkcs11_lib: LibOpt = None,
+    token: TokenOpt = None, key_label: KeyLabelOpt = None, pin_file: PinFileOpt = None,
     workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Accept the risk of an open finding, with a justification and an expiry date."""
+    """Accept the risk of an open finding, with a justification and an expiry date, signed with the accepting
+    officer's certificate (who accepts is who the certificate names)."""
     try:
         expires = dt.date.fromisoformat(until)
     except ValueError:
         err.print(_("--until: not a valid date (YYYY-MM-DD): {value!r}").format(value=until))
         raise typer.Exit(EXIT_INPUT) from None
-    if not justification.strip() or not by.strip():
-        err.print(_("a justification and the name of who accepts are required"))
+    if not justification.strip():
+        err.print(_("a justification is required"))
         raise typer.Exit(EXIT_INPUT)
-    with workspace_context(workspace) as ctx, ctx.store.session() as s:
-        try:
-            acc = accept_risk(s, finding_id, justification.strip(), by.strip(), expires, clock.today())
-        except AcceptanceError as exc:
-            say(str(exc), error=True)
-            raise typer.Exit(EXIT_INPUT) from None
+    choice = SignerChoice(p12, passphrase_file, pkcs11_lib, token, key_label, pin_file)
+    with workspace_context(workspace) as ctx, ctx.store.session() as s, officer_signer(choice, s) as (signer, officer):
+        acc = accept_risk(s, finding_id, justification.strip(), expires, clock.today(),
+                          inventory=ctx.loaded.inventory, signer=signer, officer=officer)
     if as_json:
-        print_json({"finding": finding_id, "acceptance": acc.id, "expires_on": expires.isoformat()})
+        print_json({"finding": finding_id, "acceptance": acc.id, "expires_on": expires.isoformat(),
+                    "accepted_by": acc.accepted_by})
     else:
-        say(_("Risk accepted on finding {id} until {date}.").format(id=finding_id, date=expires.isoformat()))
+        say(_("Risk accepted on finding {id} until {date} by {by}.").format(id=finding_id, date=expires.isoformat(),
+                                                                            by=acc.accepted_by))

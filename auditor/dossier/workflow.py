@@ -1,7 +1,9 @@
 """The dossier workflow: draft → submitted → appraised → approved, or returned; who may act, when, signed.
 
-Each transition updates the dossier and appends its ledger entry in one transaction. Appraisal and
-approval are Ed25519 signatures over the SHA-256 of the canonical snapshot plus the decision.
+Each transition updates the dossier and appends its ledger entry in one transaction. Appraisal and approval
+are signed by an officer with the key of an X.509 certificate the workspace trusts, over the SHA-256 of the
+canonical snapshot plus the decision; the entry keeps the certificate chain. (Dossiers signed with the Ed25519
+keys of earlier versions stay verifiable.)
 """
 
 from __future__ import annotations
@@ -10,16 +12,18 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session, col, select
 
+from auditor.dossier import authority
 from auditor.i18n import _
+from auditor.identity.officer import Officer
+from auditor.identity.signer import CertSigner, signature_block
 from auditor.inventory.model import Inventory, System
 from auditor.ledger.chain import append, canonical, sha256_hex
 from auditor.levels.regimes import Calendar, Regimes, RegimeSpec
 from auditor.problems import UserError
-from auditor.signing import fingerprint, raw_public, sign
-from auditor.store.tables import DossierRow, OfficerKeyRow
+from auditor.signing import decision_digest
+from auditor.store.tables import DossierRow
 from auditor.vocabulary import DossierState
 
 OPEN_STATES = tuple(s for s in DossierState if s.in_progress)
@@ -83,70 +87,48 @@ def _state(row: DossierRow, allowed: tuple[str, ...], action: str) -> None:
                             .format(id=row.id, state=row.state, action=action))
 
 
-def required_org(inv: Inventory, system: System, role: str) -> set[str]:
-    """The organisations that hold ``role`` for this system (authority rules of the regime)."""
-    if role == "owner":
-        return {system.owner}
-    if role == "security_unit":
-        return {system.security_unit} if system.security_unit else set()
-    return {o.id for o in inv.organisations if "appraiser" in o.roles}
-
-
-def _authorised(inv: Inventory, system: System, regime: RegimeSpec, level: int, step: str, org: str) -> None:
-    rule = regime.authority[level]
-    role = rule.appraise if step == "appraise" else rule.approve
-    allowed = required_org(inv, system, role)
-    if not allowed:
-        raise WorkflowError(_("system {system} declares no organisation with the role {role}")
-                            .format(system=system.id, role=role))
-    if org not in allowed:
-        raise WorkflowError(_("at level {level}, {step} is for {role} ({allowed}), not {org} ({reference})").format(
-            level=level, step=_("appraisal") if step == "appraise" else _("approval"), role=role,
-            allowed=", ".join(sorted(allowed)), org=org, reference=regime.references.get("authority", "")))
-
-
-def submit(session: Session, row: DossierRow, *, system: System, org: str, signer: str, on: dt.date,
-           today: dt.date) -> None:
+def submit(session: Session, row: DossierRow, *, inventory: Inventory, system: System, org: str, signer: str,
+           on: dt.date, today: dt.date) -> None:
+    """The operator submits; the organisations that may appraise and approve are frozen into the dossier."""
     _state(row, (DossierState.DRAFT,), _("submitted"))
     if org != system.operator:
         raise WorkflowError(_("the operator ({operator}) submits the dossier, not {org}")
                             .format(operator=system.operator, org=org))
     _check_date(on, today, created_on(row))
+    organisations = authority.freeze(inventory, system)
     row.state, row.submitted_on = DossierState.SUBMITTED, on
-    row.parties = {**row.parties, "submission": {"organisation": org, "signer": signer, "on": on.isoformat()}}
+    row.parties = {**row.parties, "submission": {"organisation": org, "signer": signer, "on": on.isoformat()},
+                   "organisations": organisations}
     session.add(row)
     append(session, "dossier.submitted", f"dossier/{row.id}", {"dossier": row.id, "organisation": org,
-                                                                "signer": signer, "on": on.isoformat()})
-
-
-@dataclass(frozen=True)
-class SigningKey:
-    row: OfficerKeyRow
-    private: Ed25519PrivateKey
-
-    def check(self) -> None:
-        if raw_public(self.private.public_key()).hex() != self.row.public_key:
-            raise WorkflowError(_("the key file does not match the registered key {name}").format(name=self.row.name))
+                                                                "signer": signer, "on": on.isoformat(),
+                                                                "organisations": organisations})
 
 
 @dataclass(frozen=True)
 class SignedStep:
-    """Who signs a step of a dossier, with which key, on which day, under which inventory and regime."""
+    """Who signs a step of a dossier (an officer, by their validated certificate and its key), on which day,
+    under which inventory and regime."""
 
     inventory: Inventory
     system: System
     regimes: Regimes
-    key: SigningKey
-    signer: str
+    signer: CertSigner
+    officer: Officer
     on: dt.date
     today: dt.date
 
 
-def _signed_step(session: Session, row: DossierRow, key: SigningKey, kind: str, decision: dict[str, Any]) -> dict[str, Any]:
-    key.check()
-    signature = sign(key.private, key.row.name, row.snapshot, decision)
-    entry = {"dossier": row.id, "snapshot_sha256": row.snapshot_sha256, "decision": decision,
-             "signature": signature.as_json()}
+def _frozen(row: DossierRow, step: SignedStep) -> dict[str, Any]:
+    """The organisations frozen at submission (a dossier submitted by an earlier version: frozen now)."""
+    frozen = row.parties.get("organisations")
+    return frozen if isinstance(frozen, dict) else authority.freeze(step.inventory, step.system)
+
+
+def _signed_step(session: Session, row: DossierRow, signer: CertSigner, kind: str,
+                 decision: dict[str, Any]) -> dict[str, Any]:
+    signature = signature_block(signer, decision_digest(row.snapshot, decision))
+    entry = {"dossier": row.id, "snapshot_sha256": row.snapshot_sha256, "decision": decision, "signature": signature}
     append(session, kind, f"dossier/{row.id}", entry)
     return entry
 
@@ -158,13 +140,14 @@ def appraise(session: Session, row: DossierRow, step: SignedStep, *, opinion: st
     if opinion == "agree_with_conditions" and not conditions:
         raise WorkflowError(_("an opinion 'agree with conditions' needs the conditions"))
     check_regime(step.regimes, row.regime, step.system, step.on)
-    _authorised(step.inventory, step.system, step.regimes.get(row.regime), row.proposed_level, "appraise",
-                step.key.row.organisation_id)
+    org = authority.signing_org(step.officer, _frozen(row, step), step.regimes.get(row.regime), row.proposed_level,
+                                "appraise")
     assert row.submitted_on is not None
     _check_date(step.on, step.today, row.submitted_on)
     decision = {"step": "appraisal", "dossier": row.id, "opinion": opinion, "conditions": conditions,
-                "organisation": step.key.row.organisation_id, "signer": step.signer, "on": step.on.isoformat()}
-    entry = _signed_step(session, row, step.key, "dossier.appraised", decision)
+                "organisation": org["id"], "officer": step.officer.as_json(), "signer": step.officer.name,
+                "on": step.on.isoformat()}
+    entry = _signed_step(session, row, step.signer, "dossier.appraised", decision)
     row.appraised_on, row.appraisal_opinion = step.on, opinion
     row.state = DossierState.RETURNED if opinion == "disagree" else DossierState.APPRAISED
     if opinion == "disagree":
@@ -181,14 +164,15 @@ def approve(session: Session, row: DossierRow, step: SignedStep, *, decision_num
     if not 1 <= approved_level <= 5:
         raise WorkflowError(_("a level is between 1 and 5"))
     check_regime(step.regimes, row.regime, step.system, step.on)
-    _authorised(step.inventory, step.system, step.regimes.get(row.regime), max(approved_level, row.proposed_level),
-                "approve", step.key.row.organisation_id)
+    regime, level = step.regimes.get(row.regime), max(approved_level, row.proposed_level)
+    org = authority.signing_org(step.officer, _frozen(row, step), regime, level, "approve")
+    authority.separate(step.officer, org, row.parties.get("appraisal") or {}, regime, level)
     assert row.appraised_on is not None
     _check_date(step.on, step.today, row.appraised_on)
     decision = {"step": "approval", "dossier": row.id, "decision_number": decision_number.strip(),
-                "approved_level": approved_level, "organisation": step.key.row.organisation_id, "signer": step.signer,
-                "on": step.on.isoformat()}
-    entry = _signed_step(session, row, step.key, "dossier.approved", decision)
+                "approved_level": approved_level, "organisation": org["id"], "officer": step.officer.as_json(),
+                "signer": step.officer.name, "on": step.on.isoformat()}
+    entry = _signed_step(session, row, step.signer, "dossier.approved", decision)
     row.state, row.approved_on, row.approved_level = DossierState.APPROVED, step.on, approved_level
     row.decision_number = decision_number.strip()
     row.parties = {**row.parties, "approval": entry}
@@ -207,17 +191,6 @@ def return_(session: Session, row: DossierRow, *, org: str, signer: str, reason:
     session.add(row)
     append(session, "dossier.returned", f"dossier/{row.id}", {"dossier": row.id, "organisation": org,
                                                                "signer": signer, "reason": reason, "on": on.isoformat()})
-
-
-def register_key(session: Session, name: str, org: str, public_hex: str) -> OfficerKeyRow:
-    if session.exec(select(OfficerKeyRow).where(OfficerKeyRow.name == name)).first() is not None:
-        raise WorkflowError(_("a key named {name} is registered already").format(name=name))
-    row = OfficerKeyRow(name=name, organisation_id=org, public_key=public_hex, fingerprint=fingerprint(public_hex))
-    session.add(row)
-    session.flush()
-    append(session, "key.registered", f"key/{name}", {"name": name, "organisation": org, "public_key": public_hex,
-                                                      "fingerprint": row.fingerprint})
-    return row
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ Acceptance is a decision with an expiry: an open finding with an unexpired accep
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,11 @@ from sqlmodel import Session, col, select
 from auditor import clock
 from auditor.evaluate.outcome import Outcome
 from auditor.i18n import _
-from auditor.ledger.chain import append
+from auditor.identity.mandate import organisation_for
+from auditor.identity.officer import Officer
+from auditor.identity.signer import CertSigner, signature_block
+from auditor.inventory.model import Inventory
+from auditor.ledger.chain import append, canonical
 from auditor.problems import UserError
 from auditor.store.tables import FindingRow, RiskAcceptanceRow, table_of
 from auditor.vocabulary import FindingStatus, Severity, Verdict
@@ -153,15 +158,28 @@ class AcceptanceError(UserError):
     pass
 
 
-def accept_risk(session: Session, finding_id: int, justification: str, accepted_by: str, expires_on: dt.date,
-                today: dt.date) -> RiskAcceptanceRow:
+def accept_risk(session: Session, finding_id: int, justification: str, expires_on: dt.date, today: dt.date, *,
+                inventory: Inventory, signer: CertSigner, officer: Officer) -> RiskAcceptanceRow:
+    """Accept the risk of an open finding until ``expires_on``: a decision signed with the certificate of an officer
+    of the system's owner or security unit, who accepts being who the certificate names."""
     row = session.get(FindingRow, finding_id)
     if row is None:
         raise AcceptanceError(_("no finding has the id {id}").format(id=finding_id))
+    system = inventory.system(row.system_id)
+    if system is None:
+        raise AcceptanceError(_("system {system} is no longer in the inventory; nobody can accept its risks")
+                              .format(system=row.system_id))
+    orgs = [inventory.organisation(o) for o in dict.fromkeys((system.owner, system.security_unit)) if o]
+    organisation_for(officer, [o for o in orgs if o is not None],
+                     _("accepting a risk of {system}").format(system=system.id))
     if row.status != FindingStatus.OPEN:
         raise AcceptanceError(_("only an open finding can be accepted; this one is {status}").format(status=row.status))
     if expires_on < today:
         raise AcceptanceError(_("the expiry date {date} is already past").format(date=expires_on.isoformat()))
+    accepted_by = ", ".join(x for x in (officer.name, officer.title, officer.organisation) if x)
+    decision = {"finding": finding_id, "check": row.check_id, "system": row.system_id, "target": row.target,
+                "justification": justification, "expires_on": expires_on.isoformat(), "officer": officer.as_json()}
+    signature = signature_block(signer, hashlib.sha256(canonical(decision)).digest())
     acc = RiskAcceptanceRow(finding_id=finding_id, justification=justification, accepted_by=accepted_by,
                             expires_on=expires_on)
     session.add(acc)
@@ -169,5 +187,6 @@ def accept_risk(session: Session, finding_id: int, justification: str, accepted_
     append(session, "finding.accepted", f"finding/{finding_id}", {
         "acceptance": acc.id, "finding": finding_id, "check": row.check_id, "system": row.system_id,
         "target": row.target, "justification": justification, "accepted_by": accepted_by,
-        "accepted_at": clock.stamp(acc.accepted_at), "expires_on": expires_on.isoformat()})
+        "accepted_at": clock.stamp(acc.accepted_at), "expires_on": expires_on.isoformat(), "decision": decision,
+        "signature": signature})
     return acc

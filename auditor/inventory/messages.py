@@ -118,6 +118,8 @@ def describe(error: ErrorDetails, root: type[BaseModel], path: Path_) -> str:
         return _("write the amount exactly, as a whole number of đồng, not {value!r}").format(value=ctx.get("value"))
     if kind == "amount_invalid":
         return _("not an amount of đồng: {value!r}").format(value=ctx.get("value"))
+    if kind == "signing_incomplete":
+        return _("give 'organisation', 'identifier' or both: how the officers' certificates name the organisation")
     if kind == "patch_ssh_incomplete":
         return _("SSH collection needs 'user' and a pinned 'host_key'")
     if kind == "patch_file_incomplete":

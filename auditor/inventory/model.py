@@ -17,7 +17,7 @@ from auditor.i18n import pick
 from auditor.inventory.types import Address, Email, HostName, Id, Phone
 from auditor.vocabulary import Lifecycle
 
-Role = Literal["owner", "operator", "security_unit", "appraiser"]
+Role = Literal["owner", "operator", "security_unit", "appraiser", "independent_appraiser"]
 InformationKind = Literal["public", "private", "personal", "state_secret"]
 SystemKind = Literal["internal", "online_service", "infrastructure", "industrial_control", "other"]
 Audience = Literal["internal", "agencies", "citizens", "businesses"]
@@ -48,6 +48,20 @@ class SecurityRegulation(Strict):
     issued_on: dt.date
 
 
+class CertificateIdentity(Strict):
+    """How the certificates of the organisation's officers name it: the subject's organisation (O), or its
+    organisation identifier (2.5.4.97), or both (then both must match)."""
+
+    organisation: str | None = Field(default=None, min_length=1)
+    identifier: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> CertificateIdentity:
+        if not self.organisation and not self.identifier:
+            raise PydanticCustomError("signing_incomplete", "give 'organisation', 'identifier' or both", {})
+        return self
+
+
 class Organisation(Strict):
     id: Id
     name: str = Field(min_length=1)
@@ -60,6 +74,11 @@ class Organisation(Strict):
     phone: Phone | None = None
     email: Email | None = None
     security_regulation: SecurityRegulation | None = None
+    signing: CertificateIdentity | None = None  # how its officers' signing certificates identify it
+
+    def certificate_identity(self) -> CertificateIdentity:
+        """How its officers' certificates name it: as declared, else by its name (the subject's O)."""
+        return self.signing or CertificateIdentity(organisation=self.name)
 
 
 class Contact(Strict):

@@ -10,6 +10,7 @@ severity lowered or its row deleted, an acceptance inserted, an approval date mo
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Iterable
@@ -26,6 +27,7 @@ from auditor.ledger.chain import canonical, sha256_hex
 from auditor.store.tables import (
     AdvisoryImportRow,
     AdvisoryRow,
+    CrlRow,
     DossierRow,
     FindingRow,
     LedgerRow,
@@ -33,6 +35,8 @@ from auditor.store.tables import (
     ReportRow,
     RiskAcceptanceRow,
     ScanRunRow,
+    SignedDocumentRow,
+    TrustAnchorRow,
     table_of,
 )
 from auditor.vocabulary import DossierState, RunStatus
@@ -75,6 +79,9 @@ class Expected:
     records: dict[str, tuple[str, int]] = field(default_factory=dict)
     imports: dict[int, tuple[dict[str, Any], int]] = field(default_factory=dict)
     advisory_table: tuple[str, int] | None = None
+    anchors: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)  # by SHA-256 of the DER
+    crls: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
+    documents: dict[int, tuple[dict[str, Any], int]] = field(default_factory=dict)
     covers_findings: bool = False  # the ledger records findings (an older one did not: then they are not compared)
 
 
@@ -85,6 +92,18 @@ def _finding(record: list[Any]) -> tuple[FindingKey, dict[str, Any]]:
 
 
 def _dossier_step(state: dict[str, Any], kind: str, p: dict[str, Any]) -> None:
+    parties: dict[str, Any] = dict(state.get("parties") or {})
+    if kind == "dossier.submitted":
+        parties["submission"] = {k: p.get(k) for k in ("organisation", "signer", "on")}
+        if "organisations" in p:
+            parties["organisations"] = p["organisations"]
+    elif kind == "dossier.appraised":
+        parties["appraisal"] = p
+    elif kind == "dossier.approved":
+        parties["approval"] = p
+    elif kind == "dossier.returned":
+        parties["return"] = {k: p.get(k) for k in ("organisation", "signer", "reason", "on")}
+    state["parties"] = parties
     if kind == "dossier.created":
         state.update({"system_id": p.get("system"), "version": p.get("version"), "regime": p.get("regime"),
                       "proposed_level": p.get("proposed_level"), "snapshot_sha256": p.get("snapshot_sha256"),
@@ -147,6 +166,13 @@ def replay(rows: Iterable[LedgerRow]) -> Expected:
                                              "files": p.get("files")}, seq)
         elif kind == "records.added":
             ex.records[str(p.get("file"))] = (str(p.get("sha256")), seq)
+        elif kind == "trust.added":
+            ex.anchors[str(p.get("sha256"))] = ({"subject": p.get("subject"), "pem": p.get("pem")}, seq)
+        elif kind == "crl.imported":
+            ex.crls[str(p.get("sha256"))] = ({"issuer": p.get("issuer"), "this_update": p.get("this_update")}, seq)
+        elif kind == "document.signed" and isinstance(p.get("document"), int):
+            ex.documents[p["document"]] = ({"kind": p.get("kind"), "key": p.get("key"), "lang": p.get("lang"),
+                                            "sha256": p.get("sha256"), "signatures": p.get("signatures")}, seq)
         elif kind == "advisories.imported" and "import" in p:
             ex.imports[int(p["import"])] = (_import(p), seq)
             ex.advisory_table = (str(p.get("table_sha256")), seq)
@@ -190,6 +216,36 @@ def _compare(table: str, row: str, store: dict[str, Any], expected: dict[str, An
             if _iso(store.get(name)) != want]
 
 
+def _party(part: Any) -> str | None:
+    """A short account of who took a dossier step, for a message (the comparison itself is on the whole record)."""
+    if not isinstance(part, dict):
+        return None
+    decision = part.get("decision") or part
+    who = ", ".join(str(decision.get(k)) for k in ("signer", "organisation", "on") if decision.get(k))
+    return f"{who} (sha256 {sha256_hex(canonical(part))[:12]})"
+
+
+def _parties(row: str, store: dict[str, Any], expected: dict[str, Any], seq: int) -> list[Difference]:
+    """Who submitted, appraised, approved or returned a dossier, and the organisations frozen at submission, as the
+    store's dossier shows them (the dossier PDF and the status read them there) against the ledger's entries."""
+    return [Difference("dossier", row, f"parties.{part}", _party(store.get(part)), _party(expected.get(part)), seq)
+            for part in sorted(set(store) | set(expected))
+            if canonical(store.get(part)) != canonical(expected.get(part))]
+
+
+def _by_key(session: Session, table: str, model: Any, key: str,
+            expected: dict[str, tuple[dict[str, Any], int]]) -> list[Difference]:
+    rows = {getattr(r, key): r for r in session.exec(select(model))}
+    out: list[Difference] = []
+    for k, (state, seq) in expected.items():
+        r = rows.pop(k, None)
+        if r is None:
+            out.append(Difference(table, k[:16], "", None, state, seq))
+            continue
+        out += _compare(table, k[:16], r.model_dump(), state, seq)
+    return out + [Difference(table, str(k)[:16], "", "row", None, None) for k in rows]
+
+
 def differences(session: Session, ex: Expected, workspace: Path) -> list[Difference]:
     out: list[Difference] = []
     if ex.covers_findings:
@@ -229,7 +285,9 @@ def differences(session: Session, ex: Expected, workspace: Path) -> list[Differe
         if d is None:
             out.append(Difference("dossier", str(d_id), "", None, state, seq))
             continue
-        out += _compare("dossier", str(d_id), d.model_dump(), state, seq)
+        expected = {k: v for k, v in state.items() if k != "parties"}
+        out += _compare("dossier", str(d_id), d.model_dump(), expected, seq)
+        out += _parties(str(d_id), d.parties, state.get("parties") or {}, seq)
     out += [Difference("dossier", str(d.id), "", "row", None, None) for d in dossiers.values()]
     keys = {k.name: k for k in session.exec(select(OfficerKeyRow))}
     for name, (state, seq) in ex.keys.items():
@@ -248,6 +306,17 @@ def differences(session: Session, ex: Expected, workspace: Path) -> list[Differe
         values = rep.model_dump() | {"snapshot_sha256": sha256_hex(canonical(rep.snapshot))}  # what it holds now
         out += _compare("report", str(r_id), values, state, seq)
     out += [Difference("report", str(r.id), "", "row", None, None) for r in reports.values()]
+    out += _by_key(session, "trust_anchor", TrustAnchorRow, "sha256", ex.anchors)
+    out += _by_key(session, "crl", CrlRow, "sha256", ex.crls)
+    docs = {d.id: d for d in session.exec(select(SignedDocumentRow))}
+    for d_id, (state, seq) in ex.documents.items():
+        doc = docs.pop(d_id, None)
+        if doc is None:
+            out.append(Difference("signed_document", str(d_id), "", None, state, seq))
+            continue
+        actual = hashlib.sha256(base64.b64decode(doc.pdf_b64)).hexdigest()  # what the file holds now
+        out += _compare("signed_document", str(d_id), doc.model_dump() | {"sha256": actual}, state, seq)
+    out += [Difference("signed_document", str(d.id), "", "row", None, None) for d in docs.values()]
     imports = {i.id: i for i in session.exec(select(AdvisoryImportRow))}
     for i_id, (state, seq) in ex.imports.items():
         imp = imports.pop(i_id, None)

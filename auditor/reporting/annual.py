@@ -30,7 +30,7 @@ from auditor.obligations.model import Result, RuleSpec, audit_fail_from, load_ru
 from auditor.problems import InputError, UserError
 from auditor.records.model import Drill
 from auditor.reporting.drill import response_times
-from auditor.reporting.publish import Published, csv_text, publish
+from auditor.reporting.publish import Issuer, Published, csv_text, publish
 from auditor.store.tables import DossierRow, FindingRow, ReportRow, table_of
 from auditor.vocabulary import (
     SEVERITIES,
@@ -339,7 +339,8 @@ def _gaps_csv(snapshot: dict[str, Any]) -> str:
     return csv_text(header, rows)
 
 
-def publish_annual(ctx: Context, year: int, today: dt.date, out_dir: Path) -> tuple[dict[str, Any], Published]:
+def publish_annual(ctx: Context, year: int, today: dt.date, out_dir: Path,
+                   issuer: Issuer | None = None) -> tuple[dict[str, Any], Published]:
     """Build the snapshot, then write the report (HTML, PDF, JSON, two CSV) and record it in the ledger."""
     from auditor.reporting.charts import annual_charts
 
@@ -348,5 +349,5 @@ def publish_annual(ctx: Context, year: int, today: dt.date, out_dir: Path) -> tu
     stem = f"bao-cao-attt-{year}" if vi else f"annual-report-{year}-en"
     published = publish(ctx, snapshot, "annual.html.j2", {"charts": annual_charts(snapshot)}, out_dir, stem,
                         {"-he-thong" if vi else "-systems": _systems_csv(snapshot),
-                         "-ton-tai" if vi else "-gaps": _gaps_csv(snapshot)})
+                         "-ton-tai" if vi else "-gaps": _gaps_csv(snapshot)}, issuer)
     return snapshot, published

@@ -13,7 +13,7 @@ from auditor.inventory.model import Inventory
 from auditor.problems import UserError
 from auditor.records.load import Records, load_records
 from auditor.records.model import Drill
-from auditor.reporting.publish import Published, publish
+from auditor.reporting.publish import Issuer, Published, publish
 
 
 def _minutes(a: dt.datetime | None, b: dt.datetime | None) -> int | None:
@@ -56,8 +56,9 @@ def build_drill(inv: Inventory, records: Records, drill_id: str, today: dt.date)
     }
 
 
-def publish_drill(ctx: Context, drill_id: str, today: dt.date, out_dir: Path) -> tuple[dict[str, Any], Published]:
+def publish_drill(ctx: Context, drill_id: str, today: dt.date, out_dir: Path,
+                  issuer: Issuer | None = None) -> tuple[dict[str, Any], Published]:
     records = load_records(ctx.ws.root, ctx.loaded.inventory)
     snapshot = build_drill(ctx.loaded.inventory, records, drill_id, today)
     stem = f"bao-cao-dien-tap-{drill_id}" if get_language() == "vi" else f"drill-report-{drill_id}-en"
-    return snapshot, publish(ctx, snapshot, "drill.html.j2", {}, out_dir, stem)
+    return snapshot, publish(ctx, snapshot, "drill.html.j2", {}, out_dir, stem, issuer=issuer)

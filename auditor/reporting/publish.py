@@ -14,9 +14,15 @@ from sqlmodel import Session, col, select
 
 from auditor import safeio
 from auditor.context import Context
-from auditor.i18n import get_language
+from auditor.i18n import _, get_language
+from auditor.identity.mandate import organisation_for
+from auditor.identity.officer import Officer
+from auditor.identity.signer import CertSigner
+from auditor.identity.trust import trust_list
+from auditor.inventory.model import Inventory
 from auditor.ledger.anchor import head
 from auditor.ledger.chain import append, canonical, sha256_hex
+from auditor.reporting.pdfsign import sign_pdf
 from auditor.reporting.render import output_dir, pdf_bytes, render_html
 from auditor.store.tables import LedgerRow, ReportRow
 
@@ -53,19 +59,40 @@ def csv_text(header: list[str], rows: list[list[Any]]) -> str:
     return buf.getvalue()
 
 
+@dataclass(frozen=True)
+class Issuer:
+    """The leader who issues a report and signs its PDF, for an organisation of the inventory."""
+
+    signer: CertSigner
+    officer: Officer
+    organisation: str
+
+    @classmethod
+    def of(cls, inventory: Inventory, signer: CertSigner, officer: Officer) -> Issuer:
+        """The officer issues for the owner or security unit their certificate identifies (the province's reports
+        are theirs), or not at all."""
+        orgs = [o for o in inventory.organisations if {"owner", "security_unit"} & set(o.roles)]
+        return cls(signer, officer, organisation_for(officer, orgs, _("issuing a report")).id)
+
+
 def publish(ctx: Context, snapshot: dict[str, Any], template: str, context: dict[str, Any], out_dir: Path, stem: str,
-            csvs: dict[str, str] | None = None) -> Published:
+            csvs: dict[str, str] | None = None, issuer: Issuer | None = None) -> Published:
     """Render everything first, then write each file whole (never through a link), then record them. The snapshot
     carries the ledger head it was made from (the anchor that `auditor verify --anchor` checks)."""
     with ctx.store.session() as s:
         anchor = head(s)
+        snapshot["trust_anchors"] = trust_list(s)
     snapshot["ledger_head"] = anchor.as_json() if anchor else None
     digest = sha256_hex(canonical(snapshot))
     output_dir(out_dir)
     html = render_html(ctx.ws, template, {**context, "r": snapshot, "snapshot_sha256": digest,
                                           "anchor": anchor.marker() if anchor else None})
+    pdf = pdf_bytes(ctx.ws, html)
+    if issuer is not None:
+        pdf = sign_pdf(pdf, issuer.signer, issuer.officer, field="BanHanh", slot=1, label=_("Issued by"),
+                       reason=_("Issue of the report"))
     contents: dict[str, bytes] = {
-        f"{stem}.html": html.encode("utf-8"), f"{stem}.pdf": pdf_bytes(ctx.ws, html),
+        f"{stem}.html": html.encode("utf-8"), f"{stem}.pdf": pdf,
         f"{stem}.json": json.dumps(snapshot, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")}
     contents |= {f"{stem}{suffix}.csv": text.encode("utf-8") for suffix, text in (csvs or {}).items()}
     written: list[Path] = []
@@ -81,7 +108,8 @@ def publish(ctx: Context, snapshot: dict[str, Any], template: str, context: dict
         assert row.id is not None
         entry = append(s, "report.written", f"report/{row.id}", {
             "report": row.id, "kind": row.kind, "key": row.key, "lang": row.lang, "snapshot_sha256": digest,
-            "files": files})
+            "files": files, "signed_by": issuer.officer.as_json() if issuer else None,
+            "organisation": issuer.organisation if issuer else None})
         return Published(row.id, entry.seq, digest, written)
 
 
@@ -102,9 +130,16 @@ class FileMatch:
 
 
 def find_file(session: Session, path: Path) -> tuple[str, list[FileMatch]]:
-    """Every ledger entry that recorded a file with the same SHA-256 as ``path``."""
-    digest = sha256_hex(path.read_bytes())
+    """Every ledger entry that recorded a file with the same SHA-256 as ``path``: a report's file, or a signed
+    dossier."""
+    digest = sha256_hex(safeio.read_bytes(path, max_bytes=1 << 30))
     matches = []
+    for entry in session.exec(select(LedgerRow).where(LedgerRow.kind == "document.signed")
+                              .order_by(col(LedgerRow.seq))):
+        p = entry.payload
+        if p.get("sha256") == digest:
+            matches.append(FileMatch(entry.seq, entry.at.isoformat(), int(p.get("document") or 0), str(p.get("kind")),
+                                     str(p.get("key")), str(p.get("lang")), str(p.get("name")), "", True))
     for entry in session.exec(select(LedgerRow).where(LedgerRow.kind == "report.written").order_by(col(LedgerRow.seq))):
         for f in entry.payload.get("files", []):
             if f.get("sha256") == digest:

@@ -161,6 +161,52 @@ class OfficerKeyRow(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
 
 
+class TrustAnchorRow(SQLModel, table=True):
+    """A CA certificate the workspace accepts for its officers' signing certificates (pinned, in the ledger)."""
+
+    __tablename__ = "trust_anchor"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, unique=True)  # of the DER
+    subject: str
+    not_before: dt.datetime = Field(sa_type=UtcDateTime)
+    not_after: dt.datetime = Field(sa_type=UtcDateTime)
+    pem: str
+    added_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+
+
+class CrlRow(SQLModel, table=True):
+    """A certificate revocation list imported offline (a file from the CA)."""
+
+    __tablename__ = "crl"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, unique=True)
+    issuer: str
+    this_update: dt.datetime = Field(sa_type=UtcDateTime)
+    next_update: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    der_b64: str
+    imported_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+
+
+class SignedDocumentRow(SQLModel, table=True):
+    """The latest signed revision of a PDF the auditor signs (a dossier, a report): each signature is an incremental
+    update on the one before, so earlier signatures stay valid."""
+
+    __tablename__ = "signed_document"
+    __table_args__ = (UniqueConstraint("kind", "key", "lang", name="uq_signed_document"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # dossier, annual, drill
+    key: str = Field(max_length=64)
+    lang: str = Field(max_length=8)
+    name: str
+    pdf_b64: str
+    sha256: str = Field(max_length=64)
+    signatures: int = 0
+    updated_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+
+
 class LedgerRow(SQLModel, table=True):
     """Append-only, hash-chained record of every import, state change and decision.
 
