@@ -61,9 +61,8 @@ def _secret(file: Path | None, env: str, prompt: str) -> str:
 
 
 @contextmanager
-def officer_signer(choice: SignerChoice, session: Session) -> Iterator[tuple[CertSigner, Officer]]:
-    """The chosen signer, and the officer its certificate names once validated against the workspace's trust list
-    (chain, validity now, imported CRLs, key usage)."""
+def chosen_signer(choice: SignerChoice) -> Iterator[CertSigner]:
+    """The certificate and key the options name, opened (the services validate it against the trust list)."""
     if choice.p12 is not None:
         opened = open_signer(p12=choice.p12, passphrase=_secret(choice.passphrase_file, ENV_PASSPHRASE,
                                                                      _("Passphrase")))
@@ -76,5 +75,13 @@ def officer_signer(choice: SignerChoice, session: Session) -> Iterator[tuple[Cer
         raise IdentityError(_("say which certificate signs: --p12 FILE, or --token with --pkcs11-lib and "
                               "--key-label"))
     with opened as signer:
+        yield signer
+
+
+@contextmanager
+def officer_signer(choice: SignerChoice, session: Session) -> Iterator[tuple[CertSigner, Officer]]:
+    """The chosen signer, and the officer its certificate names once validated against the workspace's trust list
+    (chain, validity now, imported CRLs, key usage)."""
+    with chosen_signer(choice) as signer:
         officer = validate(session, signer.certificate, signer.chain, clock.now())
         yield signer, officer

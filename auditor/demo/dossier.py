@@ -9,22 +9,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor import clock, safeio
-from auditor.catalogue.checks import load_catalogue
-from auditor.dossier import workflow
-from auditor.dossier.build import build_snapshot
-from auditor.dossier.document import sign_step, write_dossier
-from auditor.findings.lifecycle import list_findings
+from auditor import safeio
+from auditor.context import Context
 from auditor.identity.signer import open_signer
-from auditor.identity.trust import add_anchors, validate
-from auditor.inventory.model import Inventory
+from auditor.identity.trust import add_anchors
 from auditor.labs.pki import LabCA
 from auditor.ledger.verify import VerifyReport, verify_ledger
 from auditor.levels.propose import LevelRules, Proposal
-from auditor.levels.requirements import load_requirements
-from auditor.store.db import Store
+from auditor.services import dossiers
 from auditor.store.tables import DossierRow
-from auditor.workspace import Workspace
 
 DEMO_SYSTEM = "cong-dvc"
 DEMO_CA = "certs/demo-ca-khong-dung-that.pem"
@@ -41,49 +34,37 @@ class DemoDossier:
     verify: VerifyReport
 
 
-def run_demo_dossier(ws: Workspace, store: Store, inv: Inventory, today: dt.date) -> DemoDossier:
-    profiles = ws.content("profiles")
-    rules = LevelRules(profiles)
+def run_demo_dossier(ctx: Context, today: dt.date) -> DemoDossier:
+    ws, inv = ctx.ws, ctx.loaded.inventory
+    rules = LevelRules(ws.content("profiles"))
     proposals = [rules.propose(s, today) for s in inv.systems]
     ca = LabCA("DEMO CA - auditor demo, not for real use")
     (ws.root / DEMO_CA).parent.mkdir(parents=True, exist_ok=True)
     safeio.write_bytes(ws.root / DEMO_CA, ca.pem)
-    with store.session() as s:
+    with ctx.store.session() as s:
         add_anchors(s, ca.pem, DEMO_CA)
     system = inv.system(DEMO_SYSTEM)
     assert system is not None
-    proposal = rules.propose(system, today - dt.timedelta(days=14))
-    assert proposal.level is not None
-    regime = rules.regime(today - dt.timedelta(days=14))
-    requirements = load_requirements(profiles, load_catalogue(ws.content("checks")))
     passphrase = secrets.token_urlsafe(24)  # the demo's keys sign twice; the passphrase is never written anywhere
-    with tempfile.TemporaryDirectory(prefix="auditor-demo-pki-") as tmp, store.session() as s:
+    with tempfile.TemporaryDirectory(prefix="auditor-demo-pki-") as tmp:
         p12 = {}
         for org_id, name, title in OFFICERS:
             org = inv.organisation(org_id)
             assert org is not None and org.signing is not None
             issued = ca.officer(name, org.signing.organisation or org.name, title)
             p12[org_id] = issued.p12(Path(tmp) / f"{org_id}.p12", passphrase)
-        snapshot = build_snapshot(inv, system, proposal, regime, requirements,
-                                  list_findings(s, today, systems={DEMO_SYSTEM}), {"tls"}, 1,
-                                  today - dt.timedelta(days=14))
-        row = workflow.create(s, system, snapshot, regime.id, proposal.level, regimes=rules.regimes,
-                              on=today - dt.timedelta(days=14))
-        workflow.submit(s, row, inventory=inv, system=system, org=system.operator,
-                        signer="Lê Văn C, Giám đốc Trung tâm Chuyển đổi số", on=today - dt.timedelta(days=13),
-                        today=today)
-        for org_id, kind, days_ago in (("so-khcn", "appraise", 6), ("ubnd-tinh", "approve", 1)):
-            with open_signer(p12=p12[org_id], passphrase=passphrase) as signer:
-                officer = validate(s, signer.certificate, signer.chain, clock.now())
-                step = workflow.SignedStep(inventory=inv, system=system, regimes=rules.regimes, signer=signer,
-                                           officer=officer, on=today - dt.timedelta(days=days_ago), today=today)
-                if kind == "appraise":
-                    workflow.appraise(s, row, step, opinion="agree", conditions=None)
-                else:
-                    workflow.approve(s, row, step, decision_number=f"{1000 + today.timetuple().tm_yday}/QĐ-UBND",
-                                     level=None)
-                sign_step(s, ws, row, signer, officer, kind)
-    with store.session() as s:
-        files = write_dossier(s, ws, row, ws.root / "reports-out")
+        row = dossiers.create_dossier(ctx, DEMO_SYSTEM, on=today - dt.timedelta(days=14), families={"tls"})
+        dossier_id = row.id
+        assert dossier_id is not None
+        dossiers.submit_dossier(ctx, dossier_id, org=system.operator, signer="Lê Văn C, Giám đốc Trung tâm Chuyển đổi số",
+                                on=today - dt.timedelta(days=13))
+        with open_signer(p12=p12["so-khcn"], passphrase=passphrase) as signer:
+            dossiers.appraise_dossier(ctx, dossier_id, signer, opinion="agree", conditions=None,
+                                      on=today - dt.timedelta(days=6))
+        with open_signer(p12=p12["ubnd-tinh"], passphrase=passphrase) as signer:
+            row = dossiers.approve_dossier(ctx, dossier_id, signer, on=today - dt.timedelta(days=1), level=None,
+                                           decision_number=f"{1000 + today.timetuple().tm_yday}/QĐ-UBND")
+    files = dossiers.render_dossier(ctx, dossier_id, ws.root / "reports-out")
+    with ctx.store.session() as s:
         report = verify_ledger(s, ws.root, rules.regimes)
     return DemoDossier(proposals, row, files, report)

@@ -156,8 +156,9 @@ def demo(target: Path, progress: Progress | None = None) -> Iterator[DemoRun]:
             run.scans += run_scan(ws, store, loaded.inventory, {"patch"}, {"cong-dvc"}, progress=progress)
             with store.session() as s:
                 run.findings = list_findings(s, clock.today())
-            run.dossier = run_demo_dossier(ws, store, loaded.inventory, clock.today())
-            run.reports = run_demo_reports(Context(ws, store, loaded), clock.today())
+            ctx = Context(ws, store, loaded)
+            run.dossier = run_demo_dossier(ctx, clock.today())
+            run.reports = run_demo_reports(ctx, clock.today())
         finally:
             store.close()
         yield run

@@ -87,8 +87,13 @@ def _state(row: DossierRow, allowed: tuple[str, ...], action: str) -> None:
                             .format(id=row.id, state=row.state, action=action))
 
 
+def _by(account: str | None) -> dict[str, str]:
+    """The console account a step was taken through, for its ledger entry (none from the command line)."""
+    return {"account": account} if account else {}
+
+
 def submit(session: Session, row: DossierRow, *, inventory: Inventory, system: System, org: str, signer: str,
-           on: dt.date, today: dt.date) -> None:
+           on: dt.date, today: dt.date, account: str | None = None) -> None:
     """The operator submits; the organisations that may appraise and approve are frozen into the dossier."""
     _state(row, (DossierState.DRAFT,), _("submitted"))
     if org != system.operator:
@@ -102,7 +107,7 @@ def submit(session: Session, row: DossierRow, *, inventory: Inventory, system: S
     session.add(row)
     append(session, "dossier.submitted", f"dossier/{row.id}", {"dossier": row.id, "organisation": org,
                                                                 "signer": signer, "on": on.isoformat(),
-                                                                "organisations": organisations})
+                                                                "organisations": organisations, **_by(account)})
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,7 @@ class SignedStep:
     officer: Officer
     on: dt.date
     today: dt.date
+    account: str | None = None  # the console account, when taken through the web console
 
 
 def _frozen(row: DossierRow, step: SignedStep) -> dict[str, Any]:
@@ -125,10 +131,11 @@ def _frozen(row: DossierRow, step: SignedStep) -> dict[str, Any]:
     return frozen if isinstance(frozen, dict) else authority.freeze(step.inventory, step.system)
 
 
-def _signed_step(session: Session, row: DossierRow, signer: CertSigner, kind: str,
+def _signed_step(session: Session, row: DossierRow, step: SignedStep, kind: str,
                  decision: dict[str, Any]) -> dict[str, Any]:
-    signature = signature_block(signer, decision_digest(row.snapshot, decision))
-    entry = {"dossier": row.id, "snapshot_sha256": row.snapshot_sha256, "decision": decision, "signature": signature}
+    signature = signature_block(step.signer, decision_digest(row.snapshot, decision))
+    entry = {"dossier": row.id, "snapshot_sha256": row.snapshot_sha256, "decision": decision, "signature": signature,
+             **_by(step.account)}
     append(session, kind, f"dossier/{row.id}", entry)
     return entry
 
@@ -147,7 +154,7 @@ def appraise(session: Session, row: DossierRow, step: SignedStep, *, opinion: st
     decision = {"step": "appraisal", "dossier": row.id, "opinion": opinion, "conditions": conditions,
                 "organisation": org["id"], "officer": step.officer.as_json(), "signer": step.officer.name,
                 "on": step.on.isoformat()}
-    entry = _signed_step(session, row, step.signer, "dossier.appraised", decision)
+    entry = _signed_step(session, row, step, "dossier.appraised", decision)
     row.appraised_on, row.appraisal_opinion = step.on, opinion
     row.state = DossierState.RETURNED if opinion == "disagree" else DossierState.APPRAISED
     if opinion == "disagree":
@@ -172,7 +179,7 @@ def approve(session: Session, row: DossierRow, step: SignedStep, *, decision_num
     decision = {"step": "approval", "dossier": row.id, "decision_number": decision_number.strip(),
                 "approved_level": approved_level, "organisation": org["id"], "officer": step.officer.as_json(),
                 "signer": step.officer.name, "on": step.on.isoformat()}
-    entry = _signed_step(session, row, step.signer, "dossier.approved", decision)
+    entry = _signed_step(session, row, step, "dossier.approved", decision)
     row.state, row.approved_on, row.approved_level = DossierState.APPROVED, step.on, approved_level
     row.decision_number = decision_number.strip()
     row.parties = {**row.parties, "approval": entry}
@@ -180,7 +187,7 @@ def approve(session: Session, row: DossierRow, step: SignedStep, *, decision_num
 
 
 def return_(session: Session, row: DossierRow, *, org: str, signer: str, reason: str, on: dt.date,
-            today: dt.date) -> None:
+            today: dt.date, account: str | None = None) -> None:
     _state(row, (DossierState.SUBMITTED, DossierState.APPRAISED), _("returned"))
     if not reason.strip():
         raise WorkflowError(_("a returned dossier needs the reason"))
@@ -190,7 +197,8 @@ def return_(session: Session, row: DossierRow, *, org: str, signer: str, reason:
                                              "on": on.isoformat()}}
     session.add(row)
     append(session, "dossier.returned", f"dossier/{row.id}", {"dossier": row.id, "organisation": org,
-                                                               "signer": signer, "reason": reason, "on": on.isoformat()})
+                                                               "signer": signer, "reason": reason, "on": on.isoformat(),
+                                                               **_by(account)})
 
 
 @dataclass(frozen=True)
