@@ -77,6 +77,15 @@ class Lifecycle(StrEnum):
         return self in (Lifecycle.OPERATING, Lifecycle.UPGRADING)
 
 
+class Role(StrEnum):
+    """What a console account may do (auditor/web/permissions.py says which actions each role may take)."""
+
+    OPERATOR = "operator"  # the IT unit that runs the systems: systems, findings, scans, submits dossiers
+    OFFICER = "officer"  # the security unit: dossiers, risk acceptance, records
+    LEADER = "leader"  # the dashboard and reports; approves where the law makes the leader the approver
+    ADMIN = "admin"  # accounts
+
+
 class RunStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"

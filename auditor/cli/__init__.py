@@ -10,6 +10,7 @@ import typer
 from auditor import __version__
 from auditor.cli import (
     budget_cmd,
+    console_cmd,
     demo_cmd,
     dossier_cmd,
     findings_cmd,
@@ -54,6 +55,8 @@ app.add_typer(schedule_cmd.app, name="schedule")
 app.command("verify")(verify_cmd.verify)
 app.command("anchor")(verify_cmd.anchor)
 app.command("status")(status_cmd.status)
+app.command("serve")(console_cmd.serve)
+app.add_typer(console_cmd.app, name="users")
 
 
 @app.command("init")

@@ -31,11 +31,12 @@ from auditor.cli.signer_opts import (
     PinFileOpt,
     SignerChoice,
     TokenOpt,
-    officer_signer,
+    chosen_signer,
 )
-from auditor.findings.lifecycle import accept_risk, list_findings
+from auditor.findings.lifecycle import list_findings
 from auditor.i18n import _
 from auditor.obligations.model import audit_fail_from, load_rules
+from auditor.services.findings import accept_finding
 
 app = typer.Typer(help="Show findings and accept risks.", invoke_without_command=True)
 
@@ -91,13 +92,9 @@ def accept_cmd(
     except ValueError:
         err.print(_("--until: not a valid date (YYYY-MM-DD): {value!r}").format(value=until))
         raise typer.Exit(EXIT_INPUT) from None
-    if not justification.strip():
-        err.print(_("a justification is required"))
-        raise typer.Exit(EXIT_INPUT)
     choice = SignerChoice(p12, passphrase_file, pkcs11_lib, token, key_label, pin_file)
-    with workspace_context(workspace) as ctx, ctx.store.session() as s, officer_signer(choice, s) as (signer, officer):
-        acc = accept_risk(s, finding_id, justification.strip(), expires, clock.today(),
-                          inventory=ctx.loaded.inventory, signer=signer, officer=officer)
+    with workspace_context(workspace) as ctx, chosen_signer(choice) as signer:
+        acc = accept_finding(ctx, finding_id, signer, justification=justification, until=expires)
     if as_json:
         print_json({"finding": finding_id, "acceptance": acc.id, "expires_on": expires.isoformat(),
                     "accepted_by": acc.accepted_by})

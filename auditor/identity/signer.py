@@ -50,16 +50,21 @@ def _x509(cert: Any) -> x509.Certificate:
 
 
 @contextmanager
-def open_signer(*, p12: Path | None = None, passphrase: str | None = None,
+def open_signer(*, p12: Path | None = None, passphrase: str | None = None, p12_data: bytes | None = None,
                 token: TokenSpec | None = None) -> Iterator[CertSigner]:
-    """The signer of a PKCS#12 file or of a key on a token (the session is closed at the end)."""
+    """The signer of a PKCS#12 file (or its bytes, as uploaded to the console; never stored) or of a key on a token
+    (the session is closed at the end)."""
     from pyhanko.sign import signers
 
-    if p12 is not None:
-        try:
-            data = p12.read_bytes()
-        except OSError as exc:
-            raise IdentityError(_("cannot read {file}: {error}").format(file=p12, error=exc.strerror)) from None
+    if p12 is not None or p12_data is not None:
+        if p12_data is not None:
+            data, p12 = p12_data, Path("PKCS#12")
+        else:
+            assert p12 is not None
+            try:
+                data = p12.read_bytes()
+            except OSError as exc:
+                raise IdentityError(_("cannot read {file}: {error}").format(file=p12, error=exc.strerror)) from None
         try:
             signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=[],
                                                            passphrase=(passphrase or "").encode())

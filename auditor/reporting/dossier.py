@@ -20,6 +20,11 @@ def _context(dossier: DossierRow, anchor: Anchor | None, trust: list[dict[str, s
             "anchor": anchor.marker() if anchor else None, "trust_anchors": trust}
 
 
+def render_dossier_html(ws: Workspace, dossier: DossierRow, anchor: Anchor | None, trust: list[dict[str, str]]) -> str:
+    """The dossier's HTML alone (for reading on screen)."""
+    return render_html(ws, "dossier.html.j2", _context(dossier, anchor, trust))
+
+
 def render_dossier_bytes(ws: Workspace, dossier: DossierRow, anchor: Anchor | None,
                          trust: list[dict[str, str]]) -> tuple[str, bytes]:
     """The dossier's HTML and PDF, in the current language, with the ledger head and the pinned CAs."""

@@ -132,7 +132,12 @@ class FileMatch:
 def find_file(session: Session, path: Path) -> tuple[str, list[FileMatch]]:
     """Every ledger entry that recorded a file with the same SHA-256 as ``path``: a report's file, or a signed
     dossier."""
-    digest = sha256_hex(safeio.read_bytes(path, max_bytes=1 << 30))
+    return find_bytes(session, safeio.read_bytes(path, max_bytes=1 << 30))
+
+
+def find_bytes(session: Session, data: bytes) -> tuple[str, list[FileMatch]]:
+    """Every ledger entry that recorded a file with these bytes (by SHA-256)."""
+    digest = sha256_hex(data)
     matches = []
     for entry in session.exec(select(LedgerRow).where(LedgerRow.kind == "document.signed")
                               .order_by(col(LedgerRow.seq))):

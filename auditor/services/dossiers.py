@@ -18,12 +18,15 @@ from auditor.dossier.build import build_snapshot
 from auditor.dossier.document import sign_step, write_dossier
 from auditor.findings.lifecycle import list_findings
 from auditor.i18n import _
+from auditor.identity.mandate import organisation_for
+from auditor.identity.officer import Officer
 from auditor.identity.signer import CertSigner
 from auditor.identity.trust import validate
 from auditor.inventory.model import System
 from auditor.levels.propose import LevelRules
 from auditor.levels.regimes import load_calendar
 from auditor.levels.requirements import load_requirements
+from auditor.services.accounts import Account
 from auditor.store.tables import DossierRow, ScanRunRow
 from auditor.vocabulary import RunStatus
 
@@ -119,33 +122,53 @@ def _system(ctx: Context, d: DossierRow) -> System:
     return system
 
 
+def own_certificate(ctx: Context, account: Account, officer: Officer) -> None:
+    """Through the console, an account signs only with a certificate of its own organisation."""
+    org = ctx.loaded.inventory.organisation(account.organisation)
+    organisation_for(officer, [org] if org else [],
+                     _("signing as the console account {name}").format(name=account.name))
+
+
+def _acting(account: Account | None, org: str) -> str | None:
+    """The account's name for the ledger; an account acts only for its own organisation."""
+    if account is None:
+        return None
+    if account.organisation != org:
+        raise WorkflowError(_("the account {name} acts for {own}, not for {org}").format(
+            name=account.name, own=account.organisation, org=org))
+    return account.name
+
+
 def submit_dossier(ctx: Context, dossier_id: int, *, org: str, signer: str, on: dt.date,
-                   account: str | None = None) -> DossierRow:
+                   account: Account | None = None) -> DossierRow:
     """The operator submits the dossier for appraisal (draft → submitted)."""
     with ctx.store.session() as s:
         d = workflow.get(s, dossier_id)
         workflow.submit(s, d, inventory=ctx.loaded.inventory, system=_system(ctx, d), org=org, signer=signer, on=on,
-                        today=clock.today(), account=account)
+                        today=clock.today(), account=_acting(account, org))
         return d
 
 
-def _signed(ctx: Context, dossier_id: int, signer: CertSigner, on: dt.date, kind: str, account: str | None,
+def _signed(ctx: Context, dossier_id: int, signer: CertSigner, on: dt.date, kind: str, account: Account | None,
             act: Callable[[Session, DossierRow, workflow.SignedStep], None]) -> DossierRow:
     """Validate the officer's certificate against the trust list, run the signed step and sign the dossier's PDF
     with the same key, all in one transaction."""
     with ctx.store.session() as s:
         d = workflow.get(s, dossier_id)
         officer = validate(s, signer.certificate, signer.chain, clock.now())
+        if account is not None:
+            own_certificate(ctx, account, officer)
         step = workflow.SignedStep(inventory=ctx.loaded.inventory, system=_system(ctx, d),
                                    regimes=LevelRules(ctx.ws.content("profiles")).regimes, signer=signer,
-                                   officer=officer, on=on, today=clock.today(), account=account)
+                                   officer=officer, on=on, today=clock.today(),
+                                   account=account.name if account else None)
         act(s, d, step)
         sign_step(s, ctx.ws, d, signer, officer, kind)
         return d
 
 
 def appraise_dossier(ctx: Context, dossier_id: int, signer: CertSigner, *, opinion: str, conditions: str | None,
-                     on: dt.date, account: str | None = None) -> DossierRow:
+                     on: dt.date, account: Account | None = None) -> DossierRow:
     """The appraisal opinion, signed with the appraiser's certificate (submitted → appraised, or returned when the
     opinion is disagree); the dossier's PDF is signed too."""
     def act(s: Session, d: DossierRow, step: workflow.SignedStep) -> None:
@@ -155,7 +178,7 @@ def appraise_dossier(ctx: Context, dossier_id: int, signer: CertSigner, *, opini
 
 
 def approve_dossier(ctx: Context, dossier_id: int, signer: CertSigner, *, decision_number: str, level: int | None,
-                    on: dt.date, account: str | None = None) -> DossierRow:
+                    on: dt.date, account: Account | None = None) -> DossierRow:
     """The approval decision, signed with the approver's certificate (appraised → approved); the approver's
     signature is added to the PDF the appraiser signed."""
     def act(s: Session, d: DossierRow, step: workflow.SignedStep) -> None:
@@ -165,11 +188,12 @@ def approve_dossier(ctx: Context, dossier_id: int, signer: CertSigner, *, decisi
 
 
 def return_dossier(ctx: Context, dossier_id: int, *, org: str, signer: str, reason: str, on: dt.date,
-                   account: str | None = None) -> DossierRow:
+                   account: Account | None = None) -> DossierRow:
     """Return the dossier to the operator (submitted or appraised → returned)."""
     with ctx.store.session() as s:
         d = workflow.get(s, dossier_id)
-        workflow.return_(s, d, org=org, signer=signer, reason=reason, on=on, today=clock.today(), account=account)
+        workflow.return_(s, d, org=org, signer=signer, reason=reason, on=on, today=clock.today(),
+                         account=_acting(account, org))
         return d
 
 
@@ -177,6 +201,17 @@ def render_dossier(ctx: Context, dossier_id: int, out_dir: Path) -> list[Path]:
     """The dossier as HTML and PDF (the signed PDF when there is one)."""
     with ctx.store.session() as s:
         return write_dossier(s, ctx.ws, workflow.get(s, dossier_id), out_dir)
+
+
+def document_html(ctx: Context, dossier_id: int) -> str:
+    """The dossier as a document (HTML, in the current language), as it is rendered for signing."""
+    from auditor.identity.trust import trust_list
+    from auditor.ledger.anchor import head
+    from auditor.reporting.dossier import render_dossier_html
+
+    with ctx.store.session() as s:
+        row = workflow.get(s, dossier_id)
+        return render_dossier_html(ctx.ws, row, head(s), trust_list(s))
 
 
 def signed_pdf(ctx: Context, dossier_id: int) -> tuple[str, bytes] | None:

@@ -331,6 +331,51 @@ class ReportRow(SQLModel, table=True):
     files: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
+class AccountRow(SQLModel, table=True):
+    """A web console account. The password is kept only as its Argon2id hash; role, organisation, hash and whether
+    it is disabled are recorded in the ledger, so a row edited outside the auditor is refused at login."""
+
+    __tablename__ = "account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=16)
+    organisation_id: str = Field(max_length=64)
+    full_name: str = Field(default="", max_length=255)
+    password_hash: str = Field(max_length=255)
+    disabled: bool = False
+    lang: str = Field(default="vi", max_length=8)
+    failed_logins: int = 0
+    locked_until: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A signed-in console session. The cookie holds a random token; the store keeps only its SHA-256."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_sha256: str = Field(max_length=64, unique=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    csrf: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+    last_seen_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+
+
+class ApiTokenRow(SQLModel, table=True):
+    """A per-account token for the JSON API; only its SHA-256 is kept."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_sha256: str = Field(max_length=64, unique=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    label: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+    revoked: bool = False
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table of a model, for plain-row reads of many rows (no ORM object per row)."""
     return SQLModel.metadata.tables[str(model.__tablename__)]
