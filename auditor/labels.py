@@ -33,5 +33,8 @@ def label(value: object) -> str:
         "pass": _("pass"), "fail": _("fail"), "not_applicable": _("not applicable"),
         "indeterminate": _("indeterminate"),
         "open": _("open"), "accepted": _("accepted risk"), "resolved": _("resolved"),
+        "officer": _("security officer"), "leader": _("leader"), "admin": _("administrator"),
+        "implemented": _("implemented (verified)"), "not_verified": _("not verified yet"),
+        "evidence_required": _("evidence required"),
     }
     return names.get(text, text)

@@ -18,7 +18,8 @@ PO = ROOT / "auditor" / "locale" / "vi" / "LC_MESSAGES" / "auditor.po"
 
 def extracted() -> list[str]:
     ids: list[str] = []
-    sources = [(ROOT / "auditor", [("**.py", "python")]), (ROOT / "reports", [("**.j2", "jinja2")])]
+    sources = [(ROOT / "auditor", [("**.py", "python")]), (ROOT / "reports", [("**.j2", "jinja2")]),
+               (ROOT / "auditor" / "web" / "templates", [("**.j2", "jinja2")])]
     for folder, method_map in sources:
         for _file, _line, message, _comments, _ctx in extract_from_dir(str(folder), method_map=method_map,
                                                                        keywords={"_": None}):

@@ -122,9 +122,7 @@ def serve(host: Annotated[str, typer.Option("--host", help="Address to listen on
           tls_key: Annotated[Path | None, typer.Option("--tls-key", help="Its private key (PEM).")] = None,
           workspace: WorkspaceOpt = None, lang: LangOpt = None) -> None:
     """Run the web console for officers and leaders (sign in with an account of 'auditor users add')."""
-    import uvicorn
-
-    from auditor.web.app import create_app
+    from auditor.web.server import run_console
 
     with workspace_context(workspace) as ctx:  # the inventory and the store must open before anyone connects
         root = ctx.ws.root
@@ -132,5 +130,4 @@ def serve(host: Annotated[str, typer.Option("--host", help="Address to listen on
         raise accounts.AccountError(_("--tls-cert and --tls-key go together"))
     scheme = "https" if tls_cert else "http"
     say(_("Console on {url} (Ctrl+C stops it).").format(url=f"{scheme}://{host}:{port}/"))
-    uvicorn.run(create_app(root), host=host, port=port, log_level="warning", proxy_headers=False,
-                ssl_certfile=str(tls_cert) if tls_cert else None, ssl_keyfile=str(tls_key) if tls_key else None)
+    run_console(root, host, port, tls_cert=tls_cert, tls_key=tls_key)

@@ -13,7 +13,7 @@ from auditor.catalogue.checks import load_catalogue
 from auditor.cli.common import LangOpt, handle_errors, out, plain, say, scan_progress
 from auditor.cli.findings_view import findings_table
 from auditor.cli.report_cmd import print_published
-from auditor.demo.dossier import DemoDossier
+from auditor.demo.dossier import DemoConsole, DemoDossier
 from auditor.demo.reports import DemoReports
 from auditor.demo.run import demo as run_demo
 from auditor.i18n import _
@@ -44,6 +44,27 @@ def _print_dossier(dd: DemoDossier, workspace: Path) -> None:
         say(_("The ledger does not verify"))
 
 
+def _print_console(console: DemoConsole, workspace: Path, port: int, serving: bool) -> None:
+    url = f"http://127.0.0.1:{port}/"
+    if serving:
+        say(_("Web console: {url}").format(url=url))
+    else:
+        say(_("Web console: cd {dir} && auditor serve, then open {url} (or run the demo with --serve)").format(
+            dir=display_path(workspace), url=url))
+    t = Table(title=_("Demo accounts (password: {password})").format(password=console.password))
+    for column in (_("Account"), _("Role"), _("Organisation"), _("Name")):
+        t.add_column(column)
+    for name, role, org, person in console.accounts:
+        t.add_row(name, label(role), org, plain(person))
+    out.print(t)
+    for org, path in console.certificates.items():
+        say(_("Demo certificate of {org}: {file} (passphrase {passphrase})").format(
+            org=org, file=display_path(path), passphrase=console.passphrase))
+    if console.awaiting is not None:
+        say(_("Dossier {id} awaits appraisal: sign in as canbo, open it and appraise it with the certificate of "
+              "so-khcn.").format(id=console.awaiting))
+
+
 def _print_reports(reports: DemoReports, workspace: Path) -> None:
     for published in (reports.annual, reports.drill):
         if published is not None:
@@ -58,11 +79,14 @@ def _print_reports(reports: DemoReports, workspace: Path) -> None:
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where to write the demo workspace.")] = Path(
         "demo-workspace"),
-    serve: Annotated[float, typer.Option("--serve", help="Keep the services running this many seconds "
-                                                         "(0: stop at the end).")] = 0,
+    serve: Annotated[bool, typer.Option("--serve", help="Keep the services and the web console up until Ctrl+C.")]
+    = False,
+    serve_for: Annotated[float | None, typer.Option("--serve-for", help="Keep them up this many seconds.")] = None,
+    port: Annotated[int, typer.Option("--port", help="The console's port (on 127.0.0.1).")] = 8080,
     lang: LangOpt = None,
 ) -> None:
-    """Start services on loopback, write a demo workspace that declares them, and run the auditor on it."""
+    """Start services on loopback, write a demo workspace that declares them, run the auditor on it, and say how
+    to open the web console (with --serve, keep it up)."""
     started = time.monotonic()
     with scan_progress() as advance:
         ctx = run_demo(directory, progress=advance)
@@ -87,10 +111,15 @@ def demo(
             _print_dossier(run.dossier, run.workspace)
         if run.reports is not None:
             _print_reports(run.reports, run.workspace)
-        if serve > 0:
-            say(_("Services stay up for {s:.0f} s; in another terminal: cd {dir} && auditor scan")
-                      .format(s=serve, dir=display_path(run.workspace)))
-            time.sleep(serve)
+        if run.dossier is not None:
+            _print_console(run.dossier.console, run.workspace, port, serve or serve_for is not None)
+        if serve or serve_for is not None:
+            from auditor.web.server import run_console
+
+            say(_("The services and the console stay up{until}; in another terminal: cd {dir} && auditor scan")
+                .format(until=_(" until Ctrl+C") if serve_for is None else _(" for {s:.0f} s").format(s=serve_for),
+                        dir=display_path(run.workspace)))
+            run_console(run.workspace.resolve(), "127.0.0.1", port, seconds=serve_for)
     finally:
         ctx.__exit__(None, None, None)
     say(_("Demo finished in {s:.1f} s.").format(s=time.monotonic() - started))

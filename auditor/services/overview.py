@@ -160,4 +160,19 @@ def finding_detail(ctx: Context, finding_id: int, today: dt.date) -> FindingDeta
     title = spec.display_title() if spec else view.check
     remediation = spec.display_remediation() if spec else ""
     refs = list(spec.covers) if spec else []
-    return FindingDetail(view, title, remediation, refs, accs, history(ctx, [f"finding/{finding_id}"]))
+    return FindingDetail(view, title, remediation, refs, accs, _finding_history(ctx, view, finding_id))
+
+
+def _finding_history(ctx: Context, view: FindingView, finding_id: int, scans: int = 200) -> list[HistoryEntry]:
+    """The finding's own entries (acceptances), and what each of the latest scans recorded of it."""
+    own = history(ctx, [f"finding/{finding_id}"])
+    key = [view.check, view.system, view.target]
+    with ctx.store.session() as s:
+        rows = s.exec(select(LedgerRow).where(col(LedgerRow.kind).in_(("scan.completed", "ledger.baseline")))
+                      .order_by(col(LedgerRow.seq).desc()).limit(scans)).all()
+    seen = []
+    for r in rows:
+        for record in (r.payload.get("findings") or []) if isinstance(r.payload, dict) else []:
+            if isinstance(record, list) and record[:3] == key:
+                seen.append(HistoryEntry(r.seq, r.at, r.kind, {"severity": record[3], "status": record[4]}))
+    return sorted(own + seen, key=lambda h: -h.seq)
