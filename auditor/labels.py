@@ -36,5 +36,6 @@ def label(value: object) -> str:
         "officer": _("security officer"), "leader": _("leader"), "admin": _("administrator"),
         "implemented": _("implemented (verified)"), "not_verified": _("not verified yet"),
         "evidence_required": _("evidence required"),
+        "running": _("running"), "done": _("done"), "failed": _("failed"),
     }
     return names.get(text, text)

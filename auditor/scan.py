@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import func as sa_func
 from sqlalchemy import insert
@@ -25,10 +26,10 @@ from auditor.evaluate.patch import PATCH_CHECKS, Advisory, evaluate_patch
 from auditor.evaluate.ports import PORT_CHECKS, evaluate_ports
 from auditor.evaluate.tls import evaluate_tls
 from auditor.findings.lifecycle import ApplyResult, apply_outcomes
-from auditor.inventory.model import Inventory
+from auditor.inventory.model import Host, Inventory, System
 from auditor.ledger.chain import append
 from auditor.levels.current import current_levels
-from auditor.plan import PortTarget, port_targets, tls_targets
+from auditor.plan import PortTarget, TlsTarget, port_targets, tls_targets
 from auditor.probes.nmap_ports import PortObservation, scan_host
 from auditor.probes.packages import CollectionError, PackageInventory, collect_file, collect_local, collect_ssh
 from auditor.probes.tls_sslyze import probe_all
@@ -77,7 +78,7 @@ def _fail_run(store: Store, run_id: int, error: str) -> None:
 
 
 def _finish(store: Store, report: ScanReport, now: dt.datetime, errors: list[dict[str, str]],
-            extra: Callable[[Session], None] | None = None) -> None:
+            extra: Callable[[Session], None] | None = None, started_by: str | None = None) -> None:
     """Findings, the run's row, its ledger entry and any observations: one transaction."""
     with store.session() as s:
         if extra is not None:
@@ -95,34 +96,88 @@ def _finish(store: Store, report: ScanReport, now: dt.datetime, errors: list[dic
         append(s, "scan.completed", f"scan/{report.run_id}", {
             "run": report.run_id, "family": report.family, "targets": report.targets, "opened": a.opened,
             "updated": a.updated, "resolved": a.resolved, "indeterminate": a.indeterminate, "systems": run.systems,
-            "finished_at": clock.stamp(run.finished_at), "findings": a.changes})
+            "finished_at": clock.stamp(run.finished_at), "findings": a.changes,
+            **({"by": started_by} if started_by else {})})
 
 
-def scan_tls(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue, systems: set[str] | None,
-             levels: dict[str, int | None], progress: Progress | None = None) -> ScanReport:
-    policies = load_tls_policies(ws.content("profiles"))
-    targets = tls_targets(inv, ws.root, systems)
+@dataclass
+class Judged:
+    """What one probed target gave: its outcomes, the probe errors, and the policy it was judged by."""
+
+    label: str
+    system: str
+    outcomes: list[Outcome]
+    errors: list[dict[str, str]] = field(default_factory=list)
+    policy: str | None = None
+
+
+class Family(Protocol):
+    """One check family behind the one scan loop: plan its targets, then probe and evaluate them one by one (in
+    plan order), and keep what it must beyond the findings in the run's transaction."""
+
+    name: str
+
+    def plan(self) -> int:
+        """Work out the targets; how many there are."""
+
+    def judge(self, run_id: int, now: dt.datetime) -> Iterator[Judged]:
+        """Probe each target and evaluate what was seen."""
+
+    def keep(self, s: Session, run_id: int, now: dt.datetime) -> None:
+        """Store what the run observed besides findings (in the run's transaction)."""
+
+
+def run_family(family: Family, store: Store, progress: Progress | None = None,
+               started_by: str | None = None) -> ScanReport:
+    """plan → probe → evaluate → store: the run row first, the findings, the run's end and its ledger entry in one
+    transaction at the end; a run that fails or is killed leaves its row and no findings."""
+    total = family.plan()
     started = time.monotonic()
-    run_id = _start_run(store, "tls", len(targets))
-    report = ScanReport("tls", run_id, len(targets))
+    run_id = _start_run(store, family.name, total)
+    report = ScanReport(family.name, run_id, total)
     errors: list[dict[str, str]] = []
     now = clock.now()
     try:
-        for obs in probe_all(targets, policies.probe):
-            policy = policies.for_level(levels.get(obs.target.system_id))
-            report.policy_by_system[obs.target.system_id] = policy.id
-            report.outcomes += evaluate_tls(obs, policy, catalogue, now)
-            for command, error in obs.errors.items():
-                errors.append({"target": f"{obs.target.system_id}/{obs.target.label}", "probe": command,
-                               "error": error})
+        for judged in family.judge(run_id, now):
+            report.outcomes += judged.outcomes
+            errors += judged.errors
+            if judged.policy is not None:
+                report.policy_by_system[judged.system] = judged.policy
             if progress is not None:
-                progress("tls", len(targets), f"{obs.target.system_id}/{obs.target.label}")
+                progress(family.name, total, judged.label)
     except BaseException as exc:
         _fail_run(store, run_id, f"{type(exc).__name__}: {exc}")
         raise
-    _finish(store, report, now, errors)
+    _finish(store, report, now, errors, lambda s: family.keep(s, run_id, now), started_by)
     report.seconds = time.monotonic() - started
     return report
+
+
+@dataclass
+class TlsFamily:
+    ws: Workspace
+    inv: Inventory
+    catalogue: Catalogue
+    systems: set[str] | None
+    levels: dict[str, int | None]
+    name: str = "tls"
+    targets: list[TlsTarget] = field(default_factory=list)
+
+    def plan(self) -> int:
+        self.policies = load_tls_policies(self.ws.content("profiles"))
+        self.targets = tls_targets(self.inv, self.ws.root, self.systems)
+        return len(self.targets)
+
+    def judge(self, run_id: int, now: dt.datetime) -> Iterator[Judged]:
+        for obs in probe_all(self.targets, self.policies.probe):
+            policy = self.policies.for_level(self.levels.get(obs.target.system_id))
+            label = f"{obs.target.system_id}/{obs.target.label}"
+            yield Judged(label, obs.target.system_id, evaluate_tls(obs, policy, self.catalogue, now),
+                         [{"target": label, "probe": command, "error": error} for command, error in obs.errors.items()],
+                         policy.id)
+
+    def keep(self, s: Session, run_id: int, now: dt.datetime) -> None:
+        return None
 
 
 def _open_port_targets(s: Session, system: str, host: str) -> set[tuple[str, str]]:
@@ -131,47 +186,52 @@ def _open_port_targets(s: Session, system: str, host: str) -> set[tuple[str, str
     return {(r.check_id, r.target) for r in rows if r.target.startswith((f"{host}:", f"{host}/"))}
 
 
-def scan_ports(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue, systems: set[str] | None,
-               levels: dict[str, int | None], progress: Progress | None = None) -> ScanReport:
-    policies = load_port_policies(ws.content("profiles"))
-    policy_of = {s.id: policies.for_level(levels.get(s.id)) for s in inv.systems}
-    targets = port_targets(inv, systems, {sid: p.max_addresses for sid, p in policy_of.items()})
-    started = time.monotonic()
-    run_id = _start_run(store, "ports", len(targets))
-    report = ScanReport("ports", run_id, len(targets))
-    now = clock.now()
-    errors: list[dict[str, str]] = []
-    seen: list[PortObservation] = []
-    with store.session() as s:
-        baseline = {(r.system_id, r.host_id, r.address, r.port): (r.baseline_service, r.baseline_product,
-                                                                  r.baseline_version)
-                    for r in s.exec(select(PortObservationRow))}
-        open_targets = {(t.system_id, t.host_id): _open_port_targets(s, t.system_id, t.host_id) for t in targets}
-    def probe(t: PortTarget) -> PortObservation:
-        return scan_host(t, policy_of[t.system_id], ws.state_dir / "evidence", run_id)
+@dataclass
+class PortsFamily:
+    ws: Workspace
+    store: Store
+    inv: Inventory
+    catalogue: Catalogue
+    systems: set[str] | None
+    levels: dict[str, int | None]
+    name: str = "ports"
+    targets: list[PortTarget] = field(default_factory=list)
+    seen: list[PortObservation] = field(default_factory=list)
 
-    try:
+    def plan(self) -> int:
+        self.policies = load_port_policies(self.ws.content("profiles"))
+        self.policy_of = {s.id: self.policies.for_level(self.levels.get(s.id)) for s in self.inv.systems}
+        self.targets = port_targets(self.inv, self.systems, {sid: p.max_addresses for sid, p in self.policy_of.items()})
+        return len(self.targets)
+
+    def judge(self, run_id: int, now: dt.datetime) -> Iterator[Judged]:
+        with self.store.session() as s:
+            baseline = {(r.system_id, r.host_id, r.address, r.port): (r.baseline_service, r.baseline_product,
+                                                                      r.baseline_version)
+                        for r in s.exec(select(PortObservationRow))}
+            open_targets = {(t.system_id, t.host_id): _open_port_targets(s, t.system_id, t.host_id)
+                            for t in self.targets}
+
+        def probe(t: PortTarget) -> PortObservation:
+            return scan_host(t, self.policy_of[t.system_id], self.ws.state_dir / "evidence", run_id)
+
         with ThreadPoolExecutor(max_workers=PORT_SCAN_PARALLEL) as pool:
-            for obs in pool.map(probe, targets):  # nmap processes run side by side; results in plan order
+            for obs in pool.map(probe, self.targets):  # nmap processes run side by side; results in plan order
                 t = obs.target
-                policy = policy_of[t.system_id]
-                report.policy_by_system[t.system_id] = policy.id
-                seen.append(obs)
+                policy = self.policy_of[t.system_id]
+                self.seen.append(obs)
                 mine = {(a, p): v for (sid, hid, a, p), v in baseline.items() if (sid, hid) == (t.system_id, t.host_id)}
-                report.outcomes += evaluate_ports(obs, policy, policies.admin, catalogue, mine,
-                                                  open_targets[(t.system_id, t.host_id)])
-                if not obs.ok:
-                    errors.append({"target": f"{t.system_id}/{t.host_id}", "probe": "nmap", "error": obs.error or ""})
-                if progress is not None:
-                    progress("ports", len(targets), f"{t.system_id}/{t.host_id}")
-    except BaseException as exc:
-        _fail_run(store, run_id, f"{type(exc).__name__}: {exc}")
-        raise
+                label = f"{t.system_id}/{t.host_id}"
+                yield Judged(label, t.system_id,
+                             evaluate_ports(obs, policy, self.policies.admin, self.catalogue, mine,
+                                            open_targets[(t.system_id, t.host_id)]),
+                             [] if obs.ok else [{"target": label, "probe": "nmap", "error": obs.error or ""}], policy.id)
 
-    def remember(s: Session) -> None:
+    def keep(self, s: Session, run_id: int, now: dt.datetime) -> None:
+        """The open ports seen, against the baseline of the first time each was seen."""
         rows = {(r.system_id, r.host_id, r.address, r.port): r for r in s.exec(select(PortObservationRow))}
         fresh: dict[tuple[str, str, str, int], dict[str, object]] = {}
-        for obs in seen:
+        for obs in self.seen:
             for op in obs.open_ports:
                 key = (obs.target.system_id, obs.target.host_id, op.address, op.port)
                 row = rows.get(key)
@@ -187,57 +247,61 @@ def scan_ports(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue
         if fresh:
             s.execute(insert(PortObservationRow), list(fresh.values()))
 
-    _finish(store, report, now, errors, remember)
-    report.seconds = time.monotonic() - started
-    return report
 
+@dataclass
+class PatchFamily:
+    ws: Workspace
+    store: Store
+    inv: Inventory
+    catalogue: Catalogue
+    systems: set[str] | None
+    levels: dict[str, int | None]
+    name: str = "patch"
+    hosts: list[tuple[System, Host]] = field(default_factory=list)
 
-def scan_patch(ws: Workspace, store: Store, inv: Inventory, catalogue: Catalogue, systems: set[str] | None,
-               levels: dict[str, int | None], progress: Progress | None = None) -> ScanReport:
-    policy = load_patch_policy(ws.content("profiles"))
-    hosts = [(s, h) for s in inv.systems if (systems is None or s.id in systems) and s.lifecycle is not Lifecycle.RETIRED
-             for h in s.hosts if h.patch.method != "none"]
-    started = time.monotonic()
-    run_id = _start_run(store, "patch", len(hosts))
-    report = ScanReport("patch", run_id, len(hosts))
-    errors: list[dict[str, str]] = []
-    today = clock.today()
-    local: PackageInventory | None = None
-    try:
-        for system, host in hosts:
+    def plan(self) -> int:
+        self.policy = load_patch_policy(self.ws.content("profiles"))
+        self.hosts = [(s, h) for s in self.inv.systems
+                      if (self.systems is None or s.id in self.systems) and s.lifecycle is not Lifecycle.RETIRED
+                      for h in s.hosts if h.patch.method != "none"]
+        return len(self.hosts)
+
+    def _collect(self, host: Host, local: list[PackageInventory]) -> PackageInventory:
+        if host.patch.method == "local":
+            if not local:
+                local.append(collect_local())
+            return local[0]
+        if host.patch.method == "file":
+            assert host.patch.path is not None
+            return collect_file(self.ws.root / host.patch.path, host.os)
+        assert host.patch.user is not None and host.patch.host_key is not None
+        identity = self.ws.root / host.patch.identity_file if host.patch.identity_file else None
+        return collect_ssh(host.address, host.patch.port, host.patch.user, host.patch.host_key, identity)
+
+    def judge(self, run_id: int, now: dt.datetime) -> Iterator[Judged]:
+        today = clock.today()
+        local: list[PackageInventory] = []
+        for system, host in self.hosts:
+            label = f"{system.id}/{host.id}"
             collected: PackageInventory | None = None
             error = None
             try:
-                if host.patch.method == "local":
-                    local = local or collect_local()
-                    collected = local
-                elif host.patch.method == "file":
-                    assert host.patch.path is not None
-                    collected = collect_file(ws.root / host.patch.path, host.os)
-                else:
-                    assert host.patch.user is not None and host.patch.host_key is not None
-                    identity = ws.root / host.patch.identity_file if host.patch.identity_file else None
-                    collected = collect_ssh(host.address, host.patch.port, host.patch.user, host.patch.host_key,
-                                            identity)
+                collected = self._collect(host, local)
             except CollectionError as exc:
                 error = str(exc)
-                errors.append({"target": f"{system.id}/{host.id}", "probe": f"patch.{host.patch.method}",
-                               "error": error})
-            with store.session() as s:
+            with self.store.session() as s:
                 advisories, newest = ([], None) if collected is None else _advisories(s, collected)
                 open_targets = {(r.check_id, r.target) for r in s.exec(select(FindingRow).where(
                     FindingRow.system_id == system.id, FindingRow.status == FindingStatus.OPEN,
                     col(FindingRow.check_id).in_(PATCH_CHECKS))) if r.target.startswith(f"{host.id}:")}
-            report.outcomes += evaluate_patch(system.id, host.id, collected, error, advisories, newest, policy,
-                                              levels.get(system.id), catalogue, today, open_targets)
-            if progress is not None:
-                progress("patch", len(hosts), f"{system.id}/{host.id}")
-    except BaseException as exc:
-        _fail_run(store, run_id, f"{type(exc).__name__}: {exc}")
-        raise
-    _finish(store, report, clock.now(), errors)
-    report.seconds = time.monotonic() - started
-    return report
+            yield Judged(label, system.id,
+                         evaluate_patch(system.id, host.id, collected, error, advisories, newest, self.policy,
+                                        self.levels.get(system.id), self.catalogue, today, open_targets),
+                         [] if error is None else [{"target": label, "probe": f"patch.{host.patch.method}",
+                                                    "error": error}])
+
+    def keep(self, s: Session, run_id: int, now: dt.datetime) -> None:
+        return None
 
 
 def _advisories(s: Session, inv: PackageInventory) -> tuple[list[Advisory], dt.date | None]:
@@ -251,16 +315,15 @@ def _advisories(s: Session, inv: PackageInventory) -> tuple[list[Advisory], dt.d
 
 
 def run_scan(ws: Workspace, store: Store, inv: Inventory, families: set[str], systems: set[str] | None,
-             levels: dict[str, int | None] | None = None, progress: Progress | None = None) -> list[ScanReport]:
+             levels: dict[str, int | None] | None = None, progress: Progress | None = None,
+             started_by: str | None = None) -> list[ScanReport]:
+    """Each family asked for, in the order tls, ports, patch, through the one loop."""
     catalogue = load_catalogue(ws.content("checks"))
-    reports = []
     if levels is None:
         with store.session() as s:
             levels = current_levels(s, inv, ws.content("profiles"), clock.today())
-    if "tls" in families:
-        reports.append(scan_tls(ws, store, inv, catalogue, systems, levels, progress))
-    if "ports" in families:
-        reports.append(scan_ports(ws, store, inv, catalogue, systems, levels, progress))
-    if "patch" in families:
-        reports.append(scan_patch(ws, store, inv, catalogue, systems, levels, progress))
-    return reports
+    plans: dict[str, Family] = {
+        "tls": TlsFamily(ws, inv, catalogue, systems, levels),
+        "ports": PortsFamily(ws, store, inv, catalogue, systems, levels),
+        "patch": PatchFamily(ws, store, inv, catalogue, systems, levels)}
+    return [run_family(plans[name], store, progress, started_by) for name in FAMILIES if name in families]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -61,6 +62,7 @@ def requests(cw: ConsoleWorkspace) -> list[tuple[Action, str, str, dict[str, str
         (Action.SYSTEMS, "GET", "/systems", {}, {}),
         (Action.SYSTEMS, "GET", "/systems/cong-dvc", {}, {}),
         (Action.FINDINGS, "GET", "/findings", {}, {}),
+        (Action.START_SCAN, "POST", "/systems/cong-dvc/scan", {"families": "no-such-family"}, {}),
         (Action.FINDINGS, "GET", f"/findings/{f}", {}, {}),
         (Action.ACCEPT_RISK, "POST", f"/findings/{f}/accept",
          {"justification": "x", "until": "2026-12-01", "passphrase": "x"}, bogus),
@@ -72,6 +74,12 @@ def requests(cw: ConsoleWorkspace) -> list[tuple[Action, str, str, dict[str, str
         (Action.APPRAISE_DOSSIER, "POST", f"/dossiers/{d}/appraise", {"opinion": "agree", "passphrase": "x"}, bogus),
         (Action.APPROVE_DOSSIER, "POST", f"/dossiers/{d}/approve", {"decision": "1/QĐ", "passphrase": "x"}, bogus),
         (Action.RETURN_DOSSIER, "POST", f"/dossiers/{d}/return", {"reason": " ", "signer": "x"}, {}),
+        (Action.RECORDS, "GET", "/records", {}, {}),
+        (Action.RECORDS, "GET", "/records/evidence/999", {}, {}),
+        (Action.ADD_RECORD, "POST", "/records/evidence", {"record": "inspection/no-such"},
+         {"file": ("a.pdf", b"%PDF-1.4 x")}),
+        (Action.ADD_RECORD, "POST", "/records/inspection", {"record_id": "kt-x", "date": "2026-13-01",
+                                                            "performed_by": "x", "system": "cong-dvc"}, {}),
         (Action.VERIFY_FILE, "GET", "/reports", {}, {}),
         (Action.REPORTS, "GET", "/reports/1/files/0", {}, {}),
         (Action.PUBLISH_REPORT, "POST", "/reports/annual", {"year": "1999"}, {}),
@@ -310,3 +318,62 @@ def test_a_certificate_of_another_organisation_is_refused(console: ConsoleWorksp
                     files={"p12": ("chu-quan.p12", officer_p12(console.ws, "chu-quan").read_bytes())})
     assert r.status_code == 400 and "canbo" in r.text
     assert ledger_head(console.ws) == before
+
+
+def test_records_with_evidence_files(console: ConsoleWorkspace, client: TestClient, cli: Callable[..., Result]) -> None:
+    csrf = login(client, "canbo")
+    assert client.post("/lang", data={"lang": "en", "csrf": csrf}).status_code == 303  # messages in English
+    r = client.post("/records/inspection", data={"record_id": "kt-2026-cong-dvc", "date": "2026-11-20",
+                                                 "performed_by": "Trung tâm Giám sát an toàn không gian mạng",
+                                                 "system": "cong-dvc", "independent": "1", "findings_count": "2",
+                                                 "csrf": csrf})
+    assert r.status_code == 303, r.text[:400]
+    pdf = b"%PDF-1.4\n% bien ban kiem tra\n" + b"0" * 2000
+    r = client.post("/records/evidence", data={"record": "inspection/kt-2026-cong-dvc", "csrf": csrf},
+                    files={"file": ("Biên bản kiểm tra.pdf", pdf)})
+    assert r.status_code == 303, r.text[:400]
+    page = client.get("/records").text
+    link = re.search(r'href="(/records/evidence/(\d+))"', page)
+    assert link, page[:2000]
+    got = client.get(link.group(1))
+    assert got.status_code == 200 and got.content == pdf
+    before = ledger_head(console.ws)
+    for name, data, why in (("anh.pdf", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "not a PDF"),
+                            ("chay.exe", b"MZ" + b"0" * 100, "evidence is one of"),
+                            ("rong.pdf", b"", "empty")):
+        r = client.post("/records/evidence", data={"record": "inspection/kt-2026-cong-dvc", "csrf": csrf},
+                        files={"file": (name, data)})
+        assert r.status_code == 400 and why in r.text, (name, r.status_code, r.text[:300])
+    r = client.post("/records/evidence", data={"record": "inspection/kt-2026-cong-dvc", "csrf": csrf},
+                    files={"file": ("lon.pdf", b"%PDF-" + b"0" * MAX_BODY)})
+    assert r.status_code == 413
+    assert ledger_head(console.ws) == before
+    assert cli("verify", "--workspace", console.ws).exit_code == 0
+    # evidence changed on disk: verify names it, and the console no longer hands it out
+    stored = next((console.ws / "evidence").rglob("*.pdf"))
+    stored.write_bytes(pdf.replace(b"bien ban", b"BIEN BAN"))
+    r = cli("verify", "--json", "--workspace", console.ws)
+    assert r.exit_code == 1
+    assert any(stored.name in b["where"] + b["message"] for b in json.loads(r.stdout)["breaks"]), r.stdout
+    assert client.get(link.group(1)).status_code == 404
+
+
+def test_an_operator_starts_a_scan_from_the_console(console: ConsoleWorkspace, client: TestClient) -> None:
+    csrf = login(client, "vanhanh")
+    page = client.get("/systems/cong-dvc").text
+    assert 'id="form-scan"' in page
+    r = client.post("/systems/cong-dvc/scan", data={"families": ["tls"], "csrf": csrf})
+    assert r.status_code == 303
+    jobs = client.app.state.jobs  # type: ignore[attr-defined]
+    jobs.wait(120)
+    job = jobs.of_system("cong-dvc")[0]
+    assert job.state == "done", job.message
+    with workspace_context(console.ws) as ctx, ctx.store.session() as s:
+        last = s.exec(select(LedgerRow).where(LedgerRow.kind == "scan.completed")
+                      .order_by(col(LedgerRow.seq).desc())).first()
+    assert last is not None and last.payload["by"] == "vanhanh" and last.payload["run"] == job.runs[0]
+    assert "job-done" in client.get("/systems/cong-dvc").text
+    # the officer sees the system but not the scan form, and may not start one
+    csrf = login(client, "canbo")
+    assert 'id="form-scan"' not in client.get("/systems/cong-dvc").text
+    assert client.post("/systems/cong-dvc/scan", data={"families": ["tls"], "csrf": csrf}).status_code == 403

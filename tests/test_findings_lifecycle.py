@@ -14,8 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from auditor import clock
+from auditor.findings.policy import load_acceptance_policy
 from auditor.labs.servers import Listener, TlsListener, server_context
 from auditor.labs.tls_zoo import HSTS_2Y, Zoo, ZooServer
+from auditor.vocabulary import Severity
 from tests.conftest import REPO, FrozenClock, Result
 
 
@@ -190,6 +192,12 @@ def test_acceptance_input_errors(cli: Callable[..., Result], zoo: Zoo, tmp_path:
     assert r.exit_code == 2 and "already past" in r.stderr
     r = cli("findings", "accept", "9999", "--until", "2099-01-01", *common)
     assert r.exit_code == 2 and "9999" in r.stderr
+    # how long a risk may be accepted depends on its severity (profiles/risk_acceptance.yaml)
+    longest = load_acceptance_policy(REPO / "profiles").longest(Severity(found["tls.hsts.missing"]["severity"]))
+    too_long = (clock.today() + dt.timedelta(days=longest + 1)).isoformat()
+    r = cli("findings", "accept", fid, "--until", too_long, *common)
+    assert r.exit_code == 2 and f"at most {longest} days" in r.stderr, r.stderr
+    assert longest < 365
     # a trusted certificate of an organisation that neither owns the system nor is its security unit
     stranger = officer(cli, ws, monkeypatch, organisation="Sở Tài chính", name="stranger")
     r = cli("findings", "accept", fid, "--until", "2099-01-01", "--justification", "x", "--p12", stranger,

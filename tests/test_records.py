@@ -3,6 +3,7 @@ they answer, each at its edge."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import textwrap
 from collections.abc import Callable
@@ -159,7 +160,8 @@ def test_open_findings_by_severity_from_a_real_scan(cli: Callable[..., Result], 
         assert verdict(results, "findings.open_by_severity", "web") == "fail"
         assert results[("findings.open_by_severity", "web")]["detail"]["high"] == 1  # type: ignore[index]
         r = cli("findings", "accept", str(finding["id"]), "--justification", "Cổng thử nghiệm, đóng trong tuần",
-                "--p12", officer(cli, ws, monkeypatch, organisation="Org"), "--until", "2099-01-01", "--workspace", ws)
+                "--p12", officer(cli, ws, monkeypatch, organisation="Org"),
+                "--until", (clock.today() + dt.timedelta(days=30)).isoformat(), "--workspace", ws)
         assert r.exit_code == 0, r.stderr
         assert verdict(status(cli, ws, today), "findings.open_by_severity", "web") == "pass"
     finally:

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.table import Table
 
-from auditor import clock, safeio
 from auditor.cli.common import JsonOpt, LangOpt, WorkspaceOpt, handle_errors, out, parse_day, plain, print_json, say
 from auditor.cli.context import Context, workspace_context
 from auditor.i18n import _
 from auditor.labels import label
-from auditor.ledger.chain import append
-from auditor.problems import InputError, Problem, display_path
-from auditor.records.load import RECORDS_DIR, Records, load_records
+from auditor.problems import InputError, display_path
+from auditor.records.load import Records, load_records
+from auditor.services.records import add_record
 from auditor.yamlsafe import load_yaml, load_yaml_text
 
 app = typer.Typer(help="Inspections, drills, incident-response plans and deployment status.", no_args_is_help=True)
@@ -70,23 +67,7 @@ def _yes(value: bool) -> str:
 
 
 def _write(ctx: Context, name: str, section: str, record: dict[str, Any], replace: bool = False) -> Path:
-    """Check the new record together with every other one, then write its file atomically."""
-    folder = ctx.ws.root / RECORDS_DIR
-    path = folder / f"{name}.yaml"
-    if path.exists() and not replace:
-        raise InputError([Problem(display_path(path), 1, 1, "", _("the file exists already; choose another id"))])
-    text = ("# " + _("Written by 'auditor records add' on {date}; edit it like records.yaml.").format(
-        date=clock.today().isoformat()) + "\n" + yaml.safe_dump({"version": 1, section: [record]}, allow_unicode=True,
-                                                                   sort_keys=False))
-    load_records(ctx.ws.root, ctx.loaded.inventory, [load_yaml_text(text, display_path(path))],
-                 replacing=path if replace else None)
-    folder.mkdir(exist_ok=True)
-    safeio.write_text(path, text)
-    with ctx.store.session() as s:  # the file is the tool's: a later edit of it shows in `auditor verify`
-        append(s, "records.added", f"records/{name}", {
-            "file": f"{RECORDS_DIR}/{path.name}", "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            "section": section, "id": record.get("id")})
-    return path
+    return add_record(ctx, name, section, record, replace=replace)
 
 
 def _done(path: Path, as_json: bool) -> None:

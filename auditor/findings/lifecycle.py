@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from auditor import clock
 from auditor.evaluate.outcome import Outcome
+from auditor.findings.policy import AcceptancePolicy
 from auditor.i18n import _
 from auditor.identity.mandate import organisation_for
 from auditor.identity.officer import Officer
@@ -159,7 +160,8 @@ class AcceptanceError(UserError):
 
 
 def accept_risk(session: Session, finding_id: int, justification: str, expires_on: dt.date, today: dt.date, *,
-                inventory: Inventory, signer: CertSigner, officer: Officer) -> RiskAcceptanceRow:
+                inventory: Inventory, signer: CertSigner, officer: Officer,
+                policy: AcceptancePolicy) -> RiskAcceptanceRow:
     """Accept the risk of an open finding until ``expires_on``: a decision signed with the certificate of an officer
     of the system's owner or security unit, who accepts being who the certificate names."""
     row = session.get(FindingRow, finding_id)
@@ -176,6 +178,11 @@ def accept_risk(session: Session, finding_id: int, justification: str, expires_o
         raise AcceptanceError(_("only an open finding can be accepted; this one is {status}").format(status=row.status))
     if expires_on < today:
         raise AcceptanceError(_("the expiry date {date} is already past").format(date=expires_on.isoformat()))
+    longest = policy.longest(Severity(row.severity))
+    if expires_on > today + dt.timedelta(days=longest):
+        raise AcceptanceError(_("a {severity} finding may be accepted for at most {days} days (until {date}; {ref})")
+                              .format(severity=row.severity, days=longest,
+                                      date=(today + dt.timedelta(days=longest)).isoformat(), ref=policy.reference))
     accepted_by = ", ".join(x for x in (officer.name, officer.title, officer.organisation) if x)
     decision = {"finding": finding_id, "check": row.check_id, "system": row.system_id, "target": row.target,
                 "justification": justification, "expires_on": expires_on.isoformat(), "officer": officer.as_json()}
@@ -187,6 +194,7 @@ def accept_risk(session: Session, finding_id: int, justification: str, expires_o
     append(session, "finding.accepted", f"finding/{finding_id}", {
         "acceptance": acc.id, "finding": finding_id, "check": row.check_id, "system": row.system_id,
         "target": row.target, "justification": justification, "accepted_by": accepted_by,
+        "severity": row.severity, "longest_days": longest,
         "accepted_at": clock.stamp(acc.accepted_at), "expires_on": expires_on.isoformat(), "decision": decision,
         "signature": signature})
     return acc

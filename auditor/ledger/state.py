@@ -164,7 +164,7 @@ def replay(rows: Iterable[LedgerRow]) -> Expected:
             ex.reports[int(p["report"])] = ({"kind": p.get("kind"), "key": p.get("key"), "lang": p.get("lang"),
                                              "snapshot_sha256": p.get("snapshot_sha256"),
                                              "files": p.get("files")}, seq)
-        elif kind == "records.added":
+        elif kind in ("records.added", "evidence.attached"):
             ex.records[str(p.get("file"))] = (str(p.get("sha256")), seq)
         elif kind == "trust.added":
             ex.anchors[str(p.get("sha256"))] = ({"subject": p.get("subject"), "pem": p.get("pem")}, seq)

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from auditor import clock
 from auditor.context import Context
 from auditor.findings.lifecycle import AcceptanceError, FindingView, accept_risk, list_findings
+from auditor.findings.policy import load_acceptance_policy
 from auditor.i18n import _
 from auditor.identity.signer import CertSigner
 from auditor.identity.trust import validate
@@ -34,4 +35,5 @@ def accept_finding(ctx: Context, finding_id: int, signer: CertSigner, *, justifi
         if account is not None:
             own_certificate(ctx, account, officer)
         return accept_risk(s, finding_id, justification.strip(), until, clock.today(),
-                           inventory=ctx.loaded.inventory, signer=signer, officer=officer)
+                           inventory=ctx.loaded.inventory, signer=signer, officer=officer,
+                           policy=load_acceptance_policy(ctx.ws.content("profiles")))

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from auditor.catalogue.checks import load_catalogue
 from auditor.context import Context
 from auditor.findings.lifecycle import FindingView, effective_view, list_findings
+from auditor.findings.policy import load_acceptance_policy
 from auditor.i18n import _
 from auditor.inventory.model import System
 from auditor.levels.propose import LevelRules
@@ -133,6 +134,7 @@ class FindingDetail:
     references: list[str]
     acceptances: list[RiskAcceptanceRow]
     history: list[HistoryEntry]
+    longest_acceptance: dt.date  # the latest expiry the policy allows for its severity, from today
 
     def as_json(self) -> dict[str, Any]:
         return {**self.view.as_json(), "title": self.title, "remediation": self.remediation,
@@ -160,7 +162,9 @@ def finding_detail(ctx: Context, finding_id: int, today: dt.date) -> FindingDeta
     title = spec.display_title() if spec else view.check
     remediation = spec.display_remediation() if spec else ""
     refs = list(spec.covers) if spec else []
-    return FindingDetail(view, title, remediation, refs, accs, _finding_history(ctx, view, finding_id))
+    longest = load_acceptance_policy(ctx.ws.content("profiles")).longest(view.severity)
+    return FindingDetail(view, title, remediation, refs, accs, _finding_history(ctx, view, finding_id),
+                         today + dt.timedelta(days=longest))
 
 
 def _finding_history(ctx: Context, view: FindingView, finding_id: int, scans: int = 200) -> list[HistoryEntry]:

@@ -17,6 +17,7 @@ from auditor.services.overview import NotFound
 from auditor.store.db import StoreError
 from auditor.web import api, pages
 from auditor.web.guard import LANG_COOKIE, LoginNeeded, Refused
+from auditor.web.jobs import ScanJobs
 from auditor.web.render import page
 
 MAX_BODY = 8 << 20  # an upload (an evidence file, a certificate, a report to verify) is at most this large
@@ -107,6 +108,7 @@ def create_app(root: Path) -> FastAPI:
     app = FastAPI(title="auditor", description="Information-security compliance auditor: the console's JSON API",
                   docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
     app.state.root = root
+    app.state.jobs = ScanJobs(root)
     app.add_middleware(Guard)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)

@@ -7,16 +7,18 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from auditor import clock
 from auditor.context import Context
-from auditor.i18n import LANGUAGES, _
+from auditor.i18n import LANGUAGES, _, get_language
 from auditor.identity.signer import CertSigner, open_signer
 from auditor.problems import UserError
-from auditor.services import accounts, dossiers, findings, overview, reports, verification
+from auditor.scan import FAMILIES
+from auditor.services import accounts, dossiers, findings, overview, records, reports, verification
 from auditor.services.overview import NotFound
 from auditor.web.guard import (
     LANG_COOKIE,
@@ -170,7 +172,18 @@ def system(request: Request, ctx: Ctx, system_id: str) -> Response:
         found = findings.list_for(s, today, system_id)
     return page(request, "system.j2", user, s=summary, inv=ctx.loaded.inventory, findings=found,
                 dossiers=dossiers.list_dossiers(ctx, today, system=system_id),
-                history=overview.history(ctx, [f"system/{system_id}"]))
+                history=overview.history(ctx, [f"system/{system_id}"]), families=FAMILIES,
+                jobs=request.app.state.jobs.of_system(system_id))
+
+
+@router.post("/systems/{system_id}/scan")
+def system_scan(request: Request, ctx: Ctx, system_id: str, families: Annotated[list[str], Form()],
+                csrf: Csrf = "") -> Response:
+    user = need(request, ctx, Action.START_SCAN)
+    check_csrf(request, user, csrf)
+    ctx.check_systems([system_id])
+    request.app.state.jobs.start(user.account.name, families, [system_id], get_language())
+    return _see(f"/systems/{system_id}")
 
 
 @router.get("/findings")
@@ -258,10 +271,11 @@ def dossier_pdf(request: Request, ctx: Ctx, dossier_id: int) -> Response:
 
 def _download(name: str, data: bytes) -> Response:
     kinds = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "json": "application/json",
-             "csv": "text/csv; charset=utf-8"}
+             "csv": "text/csv; charset=utf-8"} | {k: v[1] for k, v in records.KINDS.items()}
     kind = kinds.get(name.rsplit(".", 1)[-1], "application/octet-stream")
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-    return Response(data, media_type=kind, headers={"content-disposition": f'attachment; filename="{safe}"'})
+    ascii_name = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return Response(data, media_type=kind, headers={"content-disposition": disposition})
 
 
 @router.post("/dossiers/{dossier_id}/submit")
@@ -310,6 +324,56 @@ def dossier_return(request: Request, ctx: Ctx, dossier_id: int, reason: Annotate
     dossiers.return_dossier(ctx, dossier_id, org=user.account.organisation, signer=signer, reason=reason,
                             on=_day(on), account=user.account)
     return _see(f"/dossiers/{dossier_id}")
+
+
+# records and their evidence
+
+@router.get("/records")
+def record_list(request: Request, ctx: Ctx) -> Response:
+    user = need(request, ctx, Action.RECORDS)
+    found = records.list_records(ctx)
+    evidence: dict[str, list[records.Evidence]] = {}
+    for e in records.list_evidence(ctx):
+        evidence.setdefault(e.record, []).append(e)
+    return page(request, "records.j2", user, r=found, evidence=evidence, systems=ctx.loaded.inventory.systems,
+                kinds=sorted(records.KINDS), today=clock.today().isoformat())
+
+
+@router.post("/records/inspection")
+def record_inspection(request: Request, ctx: Ctx, record_id: Annotated[str, Form()], date: Annotated[str, Form()],
+                      performed_by: Annotated[str, Form()], system: Annotated[str, Form()],
+                      kind: Annotated[str, Form()] = "periodic", independent: Annotated[str, Form()] = "",
+                      licensed: Annotated[str, Form()] = "", findings_count: Annotated[int, Form()] = 0,
+                      summary: Annotated[str, Form()] = "", csrf: Csrf = "") -> Response:
+    user = need(request, ctx, Action.ADD_RECORD)
+    check_csrf(request, user, csrf)
+    day = _day(date)
+    record = {"id": record_id, "system": system, "date": day.isoformat(), "kind": kind,
+              "performed_by": performed_by, "independent": bool(independent), "licensed_assessor": bool(licensed),
+              "findings": findings_count, **({"summary": summary} if summary.strip() else {})}
+    records.add_record(ctx, f"inspection-{record_id}", "inspections", record, account=user.account.name)
+    return _see("/records")
+
+
+@router.post("/records/evidence")
+def record_evidence(request: Request, ctx: Ctx, record: Annotated[str, Form()], file: UploadFile | None = None,
+                    csrf: Csrf = "") -> Response:
+    user = need(request, ctx, Action.ADD_RECORD)
+    check_csrf(request, user, csrf)
+    data = _read(file, records.MAX_EVIDENCE, _("evidence file"))
+    assert file is not None
+    records.attach_evidence(ctx, record, file.filename or "evidence", data, account=user.account.name)
+    return _see("/records")
+
+
+@router.get("/records/evidence/{seq}")
+def record_evidence_file(request: Request, ctx: Ctx, seq: int) -> Response:
+    need(request, ctx, Action.RECORDS)
+    try:
+        found, data = records.evidence_file(ctx, seq)
+    except records.EvidenceError as exc:
+        raise NotFound(str(exc)) from None
+    return _download(found.file.rsplit("/", 1)[-1], data)
 
 
 # reports and verification

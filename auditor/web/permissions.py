@@ -12,6 +12,7 @@ class Action(StrEnum):
     DASHBOARD = "dashboard.view"
     SYSTEMS = "systems.view"
     FINDINGS = "findings.view"
+    START_SCAN = "scans.start"
     ACCEPT_RISK = "findings.accept"
     DOSSIERS = "dossiers.view"
     CREATE_DOSSIER = "dossiers.create"
@@ -19,6 +20,8 @@ class Action(StrEnum):
     APPRAISE_DOSSIER = "dossiers.appraise"
     APPROVE_DOSSIER = "dossiers.approve"
     RETURN_DOSSIER = "dossiers.return"
+    RECORDS = "records.view"
+    ADD_RECORD = "records.add"
     REPORTS = "reports.view"
     PUBLISH_REPORT = "reports.publish"
     VERIFY_FILE = "reports.verify"
@@ -31,6 +34,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.DASHBOARD: frozenset({_O, _S, _L}),
     Action.SYSTEMS: frozenset({_O, _S, _L}),
     Action.FINDINGS: frozenset({_O, _S, _L}),
+    Action.START_SCAN: frozenset({_O}),
     Action.ACCEPT_RISK: frozenset({_S}),
     Action.DOSSIERS: frozenset({_O, _S, _L}),
     Action.CREATE_DOSSIER: frozenset({_O}),
@@ -40,6 +44,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     # provincial leader above; the certificate decides which organisation signs, the role only lets them try
     Action.APPROVE_DOSSIER: frozenset({_S, _L}),
     Action.RETURN_DOSSIER: frozenset({_S, _L}),
+    Action.RECORDS: frozenset({_O, _S, _L}),
+    Action.ADD_RECORD: frozenset({_S}),
     Action.REPORTS: frozenset({_S, _L}),
     Action.PUBLISH_REPORT: frozenset({_S, _L}),
     Action.VERIFY_FILE: frozenset({_O, _S, _L}),
