@@ -232,6 +232,10 @@ def test_an_account_edited_in_the_database_cannot_sign_in(console: ConsoleWorksp
     listed = cli("users", "list", "--json", "--workspace", console.ws)
     state = {a["name"]: a["matches_ledger"] for a in json.loads(listed.stdout)["accounts"]}
     assert state == {"canbo": True, "lanhdao": True, "quantri": True, "vanhanh": False}
+    r = cli("verify", "--json", "--workspace", console.ws)
+    assert r.exit_code == 1
+    assert [(b["where"], b["kind"]) for b in json.loads(r.stdout)["breaks"]] == [("account/vanhanh", "row_altered")], \
+        r.stdout
 
 
 def test_hostile_text_is_shown_as_text(flow_ws: Path, cli: Callable[..., Result]) -> None:

@@ -25,6 +25,7 @@ from auditor import clock
 from auditor.i18n import _
 from auditor.ledger.chain import canonical, sha256_hex
 from auditor.store.tables import (
+    AccountRow,
     AdvisoryImportRow,
     AdvisoryRow,
     CrlRow,
@@ -43,6 +44,7 @@ from auditor.vocabulary import DossierState, RunStatus
 
 FindingKey = tuple[str, str, str]
 FINDING_FIELDS = ("severity", "status", "first_seen", "resolved_at")
+ACCOUNT_FIELDS = ("name", "role", "organisation", "password_sha256", "disabled")  # what decides who may do what
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class Expected:
     anchors: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)  # by SHA-256 of the DER
     crls: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
     documents: dict[int, tuple[dict[str, Any], int]] = field(default_factory=dict)
+    accounts: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)  # console accounts, by name
     covers_findings: bool = False  # the ledger records findings (an older one did not: then they are not compared)
 
 
@@ -173,6 +176,8 @@ def replay(rows: Iterable[LedgerRow]) -> Expected:
         elif kind == "document.signed" and isinstance(p.get("document"), int):
             ex.documents[p["document"]] = ({"kind": p.get("kind"), "key": p.get("key"), "lang": p.get("lang"),
                                             "sha256": p.get("sha256"), "signatures": p.get("signatures")}, seq)
+        elif kind in ("account.added", "account.changed"):
+            ex.accounts[str(p.get("name"))] = ({k: p.get(k) for k in ACCOUNT_FIELDS}, seq)
         elif kind == "advisories.imported" and "import" in p:
             ex.imports[int(p["import"])] = (_import(p), seq)
             ex.advisory_table = (str(p.get("table_sha256")), seq)
@@ -317,6 +322,16 @@ def differences(session: Session, ex: Expected, workspace: Path) -> list[Differe
         actual = hashlib.sha256(base64.b64decode(doc.pdf_b64)).hexdigest()  # what the file holds now
         out += _compare("signed_document", str(d_id), doc.model_dump() | {"sha256": actual}, state, seq)
     out += [Difference("signed_document", str(d.id), "", "row", None, None) for d in docs.values()]
+    accounts = {a.name: a for a in session.exec(select(AccountRow))}
+    for name, (state, seq) in ex.accounts.items():
+        account = accounts.pop(name, None)
+        if account is None:
+            out.append(Difference("account", name, "", None, state, seq))
+            continue
+        values = {"role": account.role, "organisation": account.organisation_id, "disabled": account.disabled,
+                  "password_sha256": hashlib.sha256(account.password_hash.encode()).hexdigest()}
+        out += _compare("account", name, values, {k: v for k, v in state.items() if k != "name"}, seq)
+    out += [Difference("account", a.name, "", "row", None, None) for a in accounts.values()]
     imports = {i.id: i for i in session.exec(select(AdvisoryImportRow))}
     for i_id, (state, seq) in ex.imports.items():
         imp = imports.pop(i_id, None)

@@ -19,6 +19,7 @@ from auditor import clock
 from auditor.i18n import _
 from auditor.inventory.model import Inventory
 from auditor.ledger.chain import append
+from auditor.ledger.state import ACCOUNT_FIELDS
 from auditor.problems import UserError
 from auditor.store.tables import AccountRow, ApiTokenRow, LedgerRow, WebSessionRow
 from auditor.vocabulary import Role
@@ -148,7 +149,7 @@ def matches_ledger(session: Session, row: AccountRow) -> bool:
                          .order_by(col(LedgerRow.seq).desc())).first()
     if entry is None:
         return False
-    recorded = {k: entry.payload.get(k) for k in ("name", "role", "organisation", "password_sha256", "disabled")}
+    recorded = {k: entry.payload.get(k) for k in ACCOUNT_FIELDS}
     return recorded == _ledger_state(row)
 
 
