@@ -114,6 +114,47 @@ def test_every_role_against_every_route(console: ConsoleWorkspace, client: TestC
     assert ledger_head(console.ws) > 0
 
 
+def api_requests(cw: ConsoleWorkspace) -> list[tuple[Action, str, str, dict[str, object] | None,
+                                                    dict[str, tuple[str, bytes]] | None]]:
+    """Every API route with the action it needs; harmless for a role that is allowed."""
+    d, f = cw.dossier, cw.finding
+    return [
+        (Action.VERIFY_FILE, "GET", "/api/v1/me", None, None),
+        (Action.DASHBOARD, "GET", "/api/v1/dashboard", None, None),
+        (Action.SYSTEMS, "GET", "/api/v1/systems", None, None),
+        (Action.FINDINGS, "GET", "/api/v1/findings", None, None),
+        (Action.FINDINGS, "GET", f"/api/v1/findings/{f}", None, None),
+        (Action.DOSSIERS, "GET", "/api/v1/dossiers", None, None),
+        (Action.DOSSIERS, "GET", f"/api/v1/dossiers/{d}", None, None),
+        (Action.CREATE_DOSSIER, "POST", "/api/v1/dossiers", {"system": "no-such-system"}, None),
+        (Action.SUBMIT_DOSSIER, "POST", f"/api/v1/dossiers/{d}/submit", {"signer": "x"}, None),
+        (Action.RETURN_DOSSIER, "POST", f"/api/v1/dossiers/{d}/return", {"signer": "x", "reason": " "}, None),
+        (Action.RECORDS, "GET", "/api/v1/records", None, None),
+        (Action.REPORTS, "GET", "/api/v1/reports", None, None),
+        (Action.VERIFY_FILE, "POST", "/api/v1/verify", None, {"file": ("a.txt", b"hello")}),
+        (Action.START_SCAN, "POST", "/api/v1/scans", {"system": "cong-dvc", "families": ["no-such"]}, None),
+        (Action.SYSTEMS, "GET", "/api/v1/scans/99", None, None),
+    ]
+
+
+def test_every_role_against_every_api_route(console: ConsoleWorkspace, client: TestClient,
+                                            cli: Callable[..., Result]) -> None:
+    for name, (role, _org, _full) in ACCOUNTS.items():
+        r = cli("users", "token", name, "--workspace", console.ws)
+        token = r.stdout.strip()
+        for action, method, path, body, files in api_requests(console):
+            before = ledger_head(console.ws)
+            headers = {"authorization": f"Bearer {token}"}
+            r = (client.get(path, headers=headers) if method == "GET"
+                 else client.post(path, json=body, files=files, headers=headers))
+            where = f"{name} ({role}) {method} {path}"
+            if role in {x.value for x in ALLOWED[action]}:
+                assert r.status_code in (200, 400, 404), (where, r.status_code, r.text[:300])
+            else:
+                assert r.status_code == 403, (where, r.status_code, r.text[:200])
+                assert ledger_head(console.ws) == before, where
+
+
 def test_the_api_by_token_follows_the_same_roles(console: ConsoleWorkspace, client: TestClient,
                                                  cli: Callable[..., Result]) -> None:
     tokens = {}

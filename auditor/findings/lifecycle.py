@@ -161,7 +161,7 @@ class AcceptanceError(UserError):
 
 def accept_risk(session: Session, finding_id: int, justification: str, expires_on: dt.date, today: dt.date, *,
                 inventory: Inventory, signer: CertSigner, officer: Officer,
-                policy: AcceptancePolicy) -> RiskAcceptanceRow:
+                policy: AcceptancePolicy, account: str | None = None) -> RiskAcceptanceRow:
     """Accept the risk of an open finding until ``expires_on``: a decision signed with the certificate of an officer
     of the system's owner or security unit, who accepts being who the certificate names."""
     row = session.get(FindingRow, finding_id)
@@ -194,7 +194,7 @@ def accept_risk(session: Session, finding_id: int, justification: str, expires_o
     append(session, "finding.accepted", f"finding/{finding_id}", {
         "acceptance": acc.id, "finding": finding_id, "check": row.check_id, "system": row.system_id,
         "target": row.target, "justification": justification, "accepted_by": accepted_by,
-        "severity": row.severity, "longest_days": longest,
+        "severity": row.severity, "longest_days": longest, **({"account": account} if account else {}),
         "accepted_at": clock.stamp(acc.accepted_at), "expires_on": expires_on.isoformat(), "decision": decision,
         "signature": signature})
     return acc

@@ -340,7 +340,7 @@ def _gaps_csv(snapshot: dict[str, Any]) -> str:
 
 
 def publish_annual(ctx: Context, year: int, today: dt.date, out_dir: Path,
-                   issuer: Issuer | None = None) -> tuple[dict[str, Any], Published]:
+                   issuer: Issuer | None = None, account: str | None = None) -> tuple[dict[str, Any], Published]:
     """Build the snapshot, then write the report (HTML, PDF, JSON, two CSV) and record it in the ledger."""
     from auditor.reporting.charts import annual_charts
 
@@ -349,5 +349,5 @@ def publish_annual(ctx: Context, year: int, today: dt.date, out_dir: Path,
     stem = f"bao-cao-attt-{year}" if vi else f"annual-report-{year}-en"
     published = publish(ctx, snapshot, "annual.html.j2", {"charts": annual_charts(snapshot)}, out_dir, stem,
                         {"-he-thong" if vi else "-systems": _systems_csv(snapshot),
-                         "-ton-tai" if vi else "-gaps": _gaps_csv(snapshot)}, issuer)
+                         "-ton-tai" if vi else "-gaps": _gaps_csv(snapshot)}, issuer, account)
     return snapshot, published

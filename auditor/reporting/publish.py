@@ -76,7 +76,7 @@ class Issuer:
 
 
 def publish(ctx: Context, snapshot: dict[str, Any], template: str, context: dict[str, Any], out_dir: Path, stem: str,
-            csvs: dict[str, str] | None = None, issuer: Issuer | None = None) -> Published:
+            csvs: dict[str, str] | None = None, issuer: Issuer | None = None, account: str | None = None) -> Published:
     """Render everything first, then write each file whole (never through a link), then record them. The snapshot
     carries the ledger head it was made from (the anchor that `auditor verify --anchor` checks)."""
     with ctx.store.session() as s:
@@ -109,7 +109,7 @@ def publish(ctx: Context, snapshot: dict[str, Any], template: str, context: dict
         entry = append(s, "report.written", f"report/{row.id}", {
             "report": row.id, "kind": row.kind, "key": row.key, "lang": row.lang, "snapshot_sha256": digest,
             "files": files, "signed_by": issuer.officer.as_json() if issuer else None,
-            "organisation": issuer.organisation if issuer else None})
+            "organisation": issuer.organisation if issuer else None, **({"account": account} if account else {})})
         return Published(row.id, entry.seq, digest, written)
 
 

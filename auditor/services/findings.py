@@ -36,4 +36,5 @@ def accept_finding(ctx: Context, finding_id: int, signer: CertSigner, *, justifi
             own_certificate(ctx, account, officer)
         return accept_risk(s, finding_id, justification.strip(), until, clock.today(),
                            inventory=ctx.loaded.inventory, signer=signer, officer=officer,
-                           policy=load_acceptance_policy(ctx.ws.content("profiles")))
+                           policy=load_acceptance_policy(ctx.ws.content("profiles")),
+                           account=account.name if account else None)

@@ -16,6 +16,8 @@ from auditor.identity.trust import validate
 from auditor.ledger.chain import sha256_hex
 from auditor.problems import InputError, UserError
 from auditor.reporting.publish import Issuer, Published
+from auditor.services.accounts import Account
+from auditor.services.dossiers import own_certificate
 from auditor.store.tables import ReportRow
 
 MAX_FILE = 256 << 20
@@ -25,7 +27,8 @@ def out_dir(ctx: Context) -> Path:
     return ctx.ws.root / "reports-out"
 
 
-def publish_annual_report(ctx: Context, year: int, today: dt.date, signer: CertSigner | None = None) -> Published:
+def publish_annual_report(ctx: Context, year: int, today: dt.date, signer: CertSigner | None = None,
+                          account: Account | None = None) -> Published:
     from auditor.reporting.annual import publish_annual
 
     if not 2000 <= year <= today.year + 1:
@@ -34,8 +37,10 @@ def publish_annual_report(ctx: Context, year: int, today: dt.date, signer: CertS
     if signer is not None:
         with ctx.store.session() as s:
             officer = validate(s, signer.certificate, signer.chain, clock.now())
+        if account is not None:
+            own_certificate(ctx, account, officer)
         issuer = Issuer.of(ctx.loaded.inventory, signer, officer)
-    return publish_annual(ctx, year, today, out_dir(ctx), issuer)[1]
+    return publish_annual(ctx, year, today, out_dir(ctx), issuer, account.name if account else None)[1]
 
 
 def list_reports(ctx: Context) -> list[ReportRow]:

@@ -393,9 +393,9 @@ def report_annual(request: Request, ctx: Ctx, year: Annotated[int, Form()], pass
     check_csrf(request, user, csrf)
     if p12 is not None and p12.filename:
         with _uploaded_signer(p12, passphrase) as signer:
-            reports.publish_annual_report(ctx, year, clock.today(), signer)
+            reports.publish_annual_report(ctx, year, clock.today(), signer, account=user.account)
     else:
-        reports.publish_annual_report(ctx, year, clock.today())
+        reports.publish_annual_report(ctx, year, clock.today(), account=user.account)
     return _see("/reports")
 
 
