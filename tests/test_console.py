@@ -293,6 +293,18 @@ def test_hostile_text_is_shown_as_text(flow_ws: Path, cli: Callable[..., Result]
             assert "<script>alert" not in page.text and "<img src=x" not in page.text
             assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
             assert "script-src 'self'" in page.headers["content-security-policy"]
+        # an account's name and a record's fields, typed by people, are text too
+        r = cli("users", "add", "hostile", "--role", "officer", "--org", "so-khcn", "--name", hostile,
+                "--workspace", cw.ws, env={"AUDITOR_ACCOUNT_PASSWORD": PASSWORD})
+        assert r.exit_code == 0, r.stderr
+        csrf = login(client, "hostile")
+        r = client.post("/records/inspection", data={"record_id": "kt-xss", "date": "2026-11-20", "system": "wiki-l1",
+                                                     "performed_by": hostile, "summary": hostile, "csrf": csrf})
+        assert r.status_code == 303, r.text[:300]
+        for path in ("/records", "/dossiers", f"/findings/{cw.finding}"):
+            page = client.get(path)
+            assert page.status_code == 200, path
+            assert "<script>alert" not in page.text and "<img src=x" not in page.text, path
         # SQL metacharacters in a filter are a value like any other
         r = client.get("/findings", params={"system": "' OR 1=1 --"})
         assert r.status_code == 200 and "/findings/" not in r.text

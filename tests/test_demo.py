@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import socket
 import ssl
+import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import sqlalchemy as sa
 
+from auditor import clock
 from auditor.demo.run import demo
 from auditor.inventory.load import load_inventory
-from tests.conftest import run_auditor
+from tests.conftest import AUDITOR_BIN, run_auditor
 
 
 def test_demo_command_runs_end_to_end(tmp_path: Path) -> None:
@@ -34,7 +40,7 @@ def test_demo_command_runs_end_to_end(tmp_path: Path) -> None:
     v = run_auditor("verify", "--json", "--workspace", ws)
     assert v.returncode == 0, v.stdout
     doc = json.loads(v.stdout)
-    assert doc["signatures"] == 2 and doc["dossiers"] == 1
+    assert doc["signatures"] == 2 and doc["dossiers"] == 2  # approved, and one awaiting appraisal in the console
     # the annual report and the drill report, each recorded in the ledger and recognised by `verify FILE`
     annual = next((ws / "reports-out").glob("bao-cao-attt-*.pdf"))
     assert f"Báo cáo năm {annual.stem[-4:]}: mở tệp" in r.stdout
@@ -56,8 +62,48 @@ def test_demo_command_runs_end_to_end(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM system")).scalar_one() == len(inv.systems)
     engine.dispose()
-    # running it again replaces the previous demo workspace
-    assert run_auditor("demo", "--dir", ws).returncode == 0
+    # the console's address and the demo accounts are the last thing it says
+    assert "Bảng điều khiển: cd" in r.stdout and "lanhdao" in r.stdout and "demo-certificates/so-khcn.p12" in r.stdout
+    # running it again replaces the previous demo workspace; with --serve-for the console stays up meanwhile
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITOR_") or k == clock.FREEZE_ENV}
+    proc = subprocess.Popen([str(AUDITOR_BIN), "demo", "--dir", str(ws), "--serve-for", "90", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**env, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+    try:
+        assert proc.stdout is not None
+        password = None
+        for line in proc.stdout:
+            found = re.search(r"mật khẩu: ([^)\s]+)\)", line)
+            password = found.group(1) if found and "Tài khoản demo" in line else password
+            if f"Bảng điều khiển: http://127.0.0.1:{port}/" in line:
+                break
+        assert password
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "the demo's console did not start"
+                time.sleep(0.2)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+            form = http.get("/login")
+            token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+            assert form.status_code == 200 and token
+            signed = http.post("/login", data={"name": "lanhdao", "password": password, "csrf": token.group(1)},
+                               headers={"cookie": f"auditor_login_csrf={form.cookies['auditor_login_csrf']}"})
+            assert signed.status_code == 303 and signed.headers["location"] == "/", signed.headers
+            assert "auditor_session=" in signed.headers["set-cookie"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from auditor.labs.pki import SOFTHSM_LIB, IssuedOfficer, LabCA, SoftToken
+from auditor.store.db import HEAD_REVISION
 from tests.conftest import FrozenClock, Result
 from tests.dossier_helpers import (
     OFFICERS,
@@ -350,7 +351,7 @@ def test_a_store_signed_with_ed25519_keys_upgrades_and_still_verifies(cli: Calla
     assert (doc["ok"], doc["signatures"], doc["dossiers"]) == (True, 2, 1)  # (+1 entry: the inventory re-read)
     e = sa.create_engine(f"sqlite:///{store}")
     with e.connect() as c:
-        assert c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0010"
+        assert c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD_REVISION
         appraisal = json.loads(c.execute(sa.text("SELECT payload FROM ledger WHERE kind = 'dossier.appraised'"))
                                .scalar_one())
     e.dispose()

@@ -45,12 +45,7 @@ def _print_dossier(dd: DemoDossier, workspace: Path) -> None:
 
 
 def _print_console(console: DemoConsole, workspace: Path, port: int, serving: bool) -> None:
-    url = f"http://127.0.0.1:{port}/"
-    if serving:
-        say(_("Web console: {url}").format(url=url))
-    else:
-        say(_("Web console: cd {dir} && auditor serve, then open {url} (or run the demo with --serve)").format(
-            dir=display_path(workspace), url=url))
+    """The demo accounts and certificates, then the console's address (the last thing the demo says)."""
     t = Table(title=_("Demo accounts (password: {password})").format(password=console.password))
     for column in (_("Account"), _("Role"), _("Organisation"), _("Name")):
         t.add_column(column)
@@ -63,6 +58,12 @@ def _print_console(console: DemoConsole, workspace: Path, port: int, serving: bo
     if console.awaiting is not None:
         say(_("Dossier {id} awaits appraisal: sign in as canbo, open it and appraise it with the certificate of "
               "so-khcn.").format(id=console.awaiting))
+    url = f"http://127.0.0.1:{port}/"
+    if serving:
+        say(_("Web console: {url}").format(url=url))
+    else:
+        say(_("Web console: cd {dir} && auditor serve, then open {url} (or run the demo with --serve)").format(
+            dir=display_path(workspace), url=url))
 
 
 def _print_reports(reports: DemoReports, workspace: Path) -> None:
