@@ -434,3 +434,14 @@ def test_an_operator_starts_a_scan_from_the_console(console: ConsoleWorkspace, c
     csrf = login(client, "canbo")
     assert 'id="form-scan"' not in client.get("/systems/cong-dvc").text
     assert client.post("/systems/cong-dvc/scan", data={"families": ["tls"], "csrf": csrf}).status_code == 403
+
+
+def test_the_language_switch_returns_only_to_this_site(console: ConsoleWorkspace, client: TestClient) -> None:
+    csrf = login(client, "lanhdao")
+    for target, expected in (("/systems", "/systems"), ("//evil.example/x", "/"), ("https://evil.example/", "/"),
+                             ("/\\evil.example", "/")):
+        r = client.post("/lang", data={"lang": "en", "next": target, "csrf": csrf})
+        assert r.status_code == 303 and r.headers["location"] == expected, target
+    assert 'id="nav-systems">Systems<' in client.get("/systems").text
+    r = client.post("/lang", data={"lang": "vi", "next": "/systems", "csrf": csrf})
+    assert 'id="nav-systems">Hệ thống<' in client.get("/systems").text

@@ -128,21 +128,19 @@ def logout(request: Request, ctx: Ctx, csrf: Csrf = "") -> Response:
 
 
 @router.post("/lang")
-def set_lang(request: Request, ctx: Ctx, lang: Annotated[str, Form()], csrf: Csrf = "") -> Response:
+def set_lang(request: Request, ctx: Ctx, lang: Annotated[str, Form()], next_page: Annotated[str, Form(alias="next")] = "/",
+             csrf: Csrf = "") -> Response:
     user = signed_in(request, ctx)
     check_csrf(request, user, csrf)
     if lang not in LANGUAGES:
         raise UserError(_("the language is vi or en"))
     with ctx.store.session() as s:
         accounts.set_language(s, user.account.name, lang)
-    response = _see(request.headers.get("referer", "/") if _same_site(request) else "/")
+    # back to the page it was asked from: a path of this site only (never //host or a scheme)
+    local = next_page.startswith("/") and not next_page.startswith("//") and "\\" not in next_page
+    response = _see(next_page if local else "/")
     _cookie(response, LANG_COOKIE, lang)
     return response
-
-
-def _same_site(request: Request) -> bool:
-    ref = request.headers.get("referer", "")
-    return ref.startswith(str(request.base_url))
 
 
 # the dashboard, systems, findings

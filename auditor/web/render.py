@@ -40,5 +40,5 @@ def page(request: Request, template: str, user: SignedIn | None, *, status: int 
 
     html = environment().get_template(template).render(
         user=user.account if user else None, csrf=user.csrf if user else "", can=can, lang=get_language(),
-        path=request.url.path, **data)
+        path=request.url.path, here=request.url.path if request.method == "GET" else "/", **data)
     return HTMLResponse(html, status_code=status)
