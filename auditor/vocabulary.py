@@ -77,7 +77,7 @@ class Lifecycle(StrEnum):
         return self in (Lifecycle.OPERATING, Lifecycle.UPGRADING)
 
 
-class Role(StrEnum):
+class AccountRole(StrEnum):
     """What a console account may do (auditor/web/permissions.py says which actions each role may take)."""
 
     OPERATOR = "operator"  # the IT unit that runs the systems: systems, findings, scans, submits dossiers

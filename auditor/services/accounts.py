@@ -22,7 +22,7 @@ from auditor.ledger.chain import append
 from auditor.ledger.state import ACCOUNT_FIELDS
 from auditor.problems import UserError
 from auditor.store.tables import AccountRow, ApiTokenRow, LedgerRow, WebSessionRow
-from auditor.vocabulary import Role
+from auditor.vocabulary import AccountRole
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 12
@@ -45,7 +45,7 @@ class Account:
 
     id: int
     name: str
-    role: Role
+    role: AccountRole
     organisation: str
     full_name: str
     lang: str
@@ -57,7 +57,7 @@ class Account:
 
 def _account(row: AccountRow) -> Account:
     assert row.id is not None
-    return Account(row.id, row.name, Role(row.role), row.organisation_id, row.full_name, row.lang)
+    return Account(row.id, row.name, AccountRole(row.role), row.organisation_id, row.full_name, row.lang)
 
 
 def _ledger_state(row: AccountRow) -> dict[str, Any]:
@@ -75,9 +75,10 @@ def add_account(session: Session, inventory: Inventory, *, name: str, role: str,
         raise AccountError(_("an account name is 2–64 lower-case letters, digits, '.', '_' or '-': {name!r}")
                            .format(name=name[:80]))
     try:
-        chosen = Role(role)
+        chosen = AccountRole(role)
     except ValueError:
-        raise AccountError(_("the role is one of: {options}").format(options=", ".join(r.value for r in Role))) from None
+        options = ", ".join(r.value for r in AccountRole)
+        raise AccountError(_("the role is one of: {options}").format(options=options)) from None
     if inventory.organisation(organisation) is None:
         raise AccountError(_("unknown organisation {org!r}").format(org=organisation[:80]))
     if lang not in ("vi", "en"):

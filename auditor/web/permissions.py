@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from auditor.vocabulary import Role
+from auditor.vocabulary import AccountRole
 
 
 class Action(StrEnum):
@@ -28,9 +28,9 @@ class Action(StrEnum):
     ACCOUNTS = "accounts.manage"
 
 
-_O, _S, _L, _A = Role.OPERATOR, Role.OFFICER, Role.LEADER, Role.ADMIN
+_O, _S, _L, _A = AccountRole.OPERATOR, AccountRole.OFFICER, AccountRole.LEADER, AccountRole.ADMIN
 
-ALLOWED: dict[Action, frozenset[Role]] = {
+ALLOWED: dict[Action, frozenset[AccountRole]] = {
     Action.DASHBOARD: frozenset({_O, _S, _L}),
     Action.SYSTEMS: frozenset({_O, _S, _L}),
     Action.FINDINGS: frozenset({_O, _S, _L}),
@@ -53,10 +53,10 @@ ALLOWED: dict[Action, frozenset[Role]] = {
 }
 
 
-def allowed(role: Role, action: Action) -> bool:
+def allowed(role: AccountRole, action: Action) -> bool:
     return role in ALLOWED[action]
 
 
-def home(role: Role) -> str:
+def home(role: AccountRole) -> str:
     """Where an account lands after signing in."""
-    return "/accounts" if role is Role.ADMIN else "/"
+    return "/accounts" if role is AccountRole.ADMIN else "/"
