@@ -37,5 +37,9 @@ def label(value: object) -> str:
         "implemented": _("implemented (verified)"), "not_verified": _("not verified yet"),
         "evidence_required": _("evidence required"),
         "running": _("running"), "done": _("done"), "failed": _("failed"),
+        "remediation": _("remediation"), "acceptance": _("risk acceptance"), "certificate": _("certificate"),
+        "dossier": _("level dossier"), "obligation": _("obligation"), "appraisal": _("appraisal"),
+        "approval": _("approval"),
+        "in_progress": _("in progress"), "fixed": _("fixed, awaiting a scan"), "verified": _("fixed (verified by a scan)"),
     }
     return names.get(text, text)

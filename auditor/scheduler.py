@@ -121,11 +121,41 @@ def mark_interrupted(session: Session) -> int:
     return count
 
 
+REMINDERS = ("reminders", "*")  # the schedule state row of the daily reminders
+REMINDER_INTERVAL = dt.timedelta(hours=24)
+
+
 class Scheduler:
-    def __init__(self, ws: Workspace, store: Store, inv: Inventory, log: Callable[[str], None]) -> None:
+    def __init__(self, ws: Workspace, store: Store, inv: Inventory, log: Callable[[str], None],
+                 remind: Callable[[], str] | None = None) -> None:
         self.ws, self.store, self.inv, self.log = ws, store, inv, log
         self.spec = load_schedule(ws.content("profiles"))
         self.stopping = False
+        self.remind = remind  # sends the day's reminders (when the workspace names an SMTP server)
+
+    def _remind(self, now: dt.datetime) -> bool:
+        """Once a day: the reminders, one message per unit; a failure is logged and tried at the next tick."""
+        if self.remind is None:
+            return False
+        with self.store.session() as s:
+            row = s.get(ScheduleStateRow, REMINDERS) or ScheduleStateRow(family=REMINDERS[0], system_id=REMINDERS[1])
+            if (row.last_started is not None and row.last_status == RunStatus.COMPLETED
+                    and now - row.last_started < REMINDER_INTERVAL):
+                return False
+            row.last_started, row.last_status = now, RunStatus.RUNNING
+            s.add(row)
+        try:
+            self.log(self.remind())
+            status = RunStatus.COMPLETED
+        except Exception as exc:
+            self.log(f"reminders: {type(exc).__name__}: {exc}")
+            status = RunStatus.FAILED
+        with self.store.session() as s:
+            done = s.get(ScheduleStateRow, REMINDERS)
+            assert done is not None
+            done.last_finished, done.last_status = clock.now(), status
+            s.add(done)
+        return True
 
     def request_stop(self, *_args: object) -> None:
         self.stopping = True
@@ -168,6 +198,8 @@ class Scheduler:
             if self.stopping:
                 break
             self.run_job(job)
+            done += 1
+        if not self.stopping and self._remind(clock.now()):
             done += 1
         return done
 

@@ -66,6 +66,7 @@ def requests(cw: ConsoleWorkspace) -> list[tuple[Action, str, str, dict[str, str
         (Action.FINDINGS, "GET", f"/findings/{f}", {}, {}),
         (Action.ACCEPT_RISK, "POST", f"/findings/{f}/accept",
          {"justification": "x", "until": "2026-12-01", "passphrase": "x"}, bogus),
+        (Action.ASSIGN_FINDING, "POST", f"/findings/{f}/assign", {"organisation": "no-such-org"}, {}),
         (Action.DOSSIERS, "GET", "/dossiers", {}, {}),
         (Action.DOSSIERS, "GET", f"/dossiers/{d}", {}, {}),
         (Action.DOSSIERS, "GET", f"/dossiers/{d}/document", {}, {}),

@@ -19,6 +19,7 @@ from auditor.cli import (
     level_cmd,
     patch_cmd,
     records_cmd,
+    reminders_cmd,
     report_cmd,
     scan_cmd,
     schedule_cmd,
@@ -56,6 +57,7 @@ app.command("verify")(verify_cmd.verify)
 app.command("anchor")(verify_cmd.anchor)
 app.command("status")(status_cmd.status)
 app.command("serve")(console_cmd.serve)
+app.command("reminders")(reminders_cmd.reminders_cmd)
 app.add_typer(console_cmd.app, name="users")
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from auditor import clock
 from auditor.catalogue.checks import load_catalogue
@@ -18,6 +19,8 @@ from auditor.cli.common import (
     err,
     handle_errors,
     out,
+    parse_day,
+    plain,
     print_json,
     say,
 )
@@ -33,10 +36,12 @@ from auditor.cli.signer_opts import (
     TokenOpt,
     chosen_signer,
 )
-from auditor.findings.lifecycle import list_findings
+from auditor.findings.lifecycle import AcceptanceError, list_findings
 from auditor.i18n import _
+from auditor.labels import label
 from auditor.obligations.model import audit_fail_from, load_rules
-from auditor.services.findings import accept_finding
+from auditor.services.findings import accept_finding, assign_finding
+from auditor.services.overview import NotFound, finding_detail
 
 app = typer.Typer(help="Show findings and accept risks.", invoke_without_command=True)
 
@@ -101,3 +106,66 @@ def accept_cmd(
     else:
         say(_("Risk accepted on finding {id} until {date} by {by}.").format(id=finding_id, date=expires.isoformat(),
                                                                             by=acc.accepted_by))
+
+
+@app.command("show")
+@handle_errors
+def show_cmd(finding_id: Annotated[int, typer.Argument(help="The finding's number.")], workspace: WorkspaceOpt = None,
+             lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+    """One finding: what the check saw, the remediation from the catalogue, who must fix it and by when, its
+    acceptances and its history."""
+    with workspace_context(workspace) as ctx:
+        try:
+            detail = finding_detail(ctx, finding_id, clock.today())
+        except NotFound as exc:
+            raise AcceptanceError(str(exc)) from None
+    if as_json:
+        print_json(detail.as_json())
+        return
+    v, r = detail.view, detail.tracking
+    say(_("Finding {id}: {title}").format(id=v.id, title=detail.title))
+    t = Table(show_header=False, box=None)
+    for name, value in ((_("Severity"), label(v.severity)), (_("Status"), label(v.status)),
+                        (_("System"), v.system), (_("Target"), v.target), (_("Check"), v.check),
+                        (_("First seen"), v.first_seen.strftime("%Y-%m-%d %H:%M")),
+                        (_("Last seen"), v.last_seen.strftime("%Y-%m-%d %H:%M")),
+                        (_("Responsible unit"), r.responsible),
+                        (_("Due"), (r.due_on.isoformat() if r.due_on else "—")
+                         + (" " + _("(overdue)") if r.overdue(detail.today) else "")),
+                        (_("Remediation state"), label(r.state.value)), (_("Basis"), r.basis)):
+        t.add_row(name, plain(value))
+    out.print(t)
+    say(_("What the check saw:"))
+    for key, value in v.detail.items():
+        say(f"  {key}: {value}")
+    say(_("Remediation: {text}").format(text=detail.remediation or "—"))
+    for a in detail.acceptances:
+        say(_("Risk accepted by {by} until {date}: {why}").format(by=a.accepted_by, date=a.expires_on.isoformat(),
+                                                                 why=a.justification))
+    for h in detail.history:
+        say(f"  #{h.seq} {clock.stamp(h.at)} {h.kind} " + "; ".join(f"{k}: {x}" for k, x in h.summary.items()))
+
+
+@app.command("assign")
+@handle_errors
+def assign_cmd(
+    finding_id: Annotated[int, typer.Argument(help="The finding's number.")],
+    to: Annotated[str, typer.Option("--to", help="The organisation that must fix it (an inventory id).")],
+    by: Annotated[str, typer.Option("--by", help="Who assigns it (name, title).")],
+    due: Annotated[str | None, typer.Option("--due", help="Due date (YYYY-MM-DD; default: the policy's).")] = None,
+    state: Annotated[str, typer.Option("--state", help="open, in_progress or fixed.")] = "open",
+    note: Annotated[str | None, typer.Option("--note", help="A note for the unit.")] = None,
+    workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Give a finding to the unit that must fix it, with a due date and where the work stands (recorded in the
+    ledger; earlier assignments stay in its history)."""
+    due_on = parse_day(due, "--due") if due else None
+    with workspace_context(workspace) as ctx:
+        row = assign_finding(ctx, finding_id, organisation=to, due_on=due_on, state=state, note=note, by=by)
+    if as_json:
+        print_json({"finding": finding_id, "assignment": row.id, "organisation": row.organisation_id,
+                    "due_on": row.due_on.isoformat() if row.due_on else None, "state": row.state})
+    else:
+        say(_("Finding {id} assigned to {org}{due}; state: {state}.").format(
+            id=finding_id, org=row.organisation_id,
+            due=_(", due {date}").format(date=row.due_on.isoformat()) if row.due_on else "", state=label(row.state)))

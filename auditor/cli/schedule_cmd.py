@@ -13,6 +13,7 @@ from auditor.cli.context import workspace_context
 from auditor.i18n import _
 from auditor.levels.current import current_levels
 from auditor.scheduler import Scheduler, file_lock, jobs, load_schedule, mark_interrupted, scan_lock
+from auditor.services.notify import load_notifications, send_reminders
 
 app = typer.Typer(help="Run the checks on their schedule.", no_args_is_help=True)
 
@@ -31,7 +32,16 @@ def run(once: Annotated[bool, typer.Option("--once", help="Run what is due now, 
         def log(message: str) -> None:
             err.print(f"{clock.now().isoformat()} {message}", markup=False)
 
-        scheduler = Scheduler(ctx.ws, ctx.store, ctx.loaded.inventory, log)
+        remind = None
+        if load_notifications(ctx.ws.root) is not None:  # the workspace names an SMTP server: remind daily
+
+            def remind() -> str:
+                report = send_reminders(ctx, clock.today())
+                return _("reminders sent to {units}; no address for {missing}").format(
+                    units=", ".join(f"{org} ({n})" for org, n in report.sent.items()) or "—",
+                    missing=", ".join(report.no_address) or "—")
+
+        scheduler = Scheduler(ctx.ws, ctx.store, ctx.loaded.inventory, log, remind)
         if once:
             done = scheduler.tick()
             say(_("{n} job(s) run.").format(n=done))

@@ -30,6 +30,7 @@ from auditor.store.tables import (
     AdvisoryRow,
     CrlRow,
     DossierRow,
+    FindingAssignmentRow,
     FindingRow,
     LedgerRow,
     OfficerKeyRow,
@@ -85,6 +86,7 @@ class Expected:
     crls: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
     documents: dict[int, tuple[dict[str, Any], int]] = field(default_factory=dict)
     accounts: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)  # console accounts, by name
+    assignments: dict[int, tuple[dict[str, Any], int]] = field(default_factory=dict)  # findings given to a unit
     covers_findings: bool = False  # the ledger records findings (an older one did not: then they are not compared)
 
 
@@ -176,6 +178,10 @@ def replay(rows: Iterable[LedgerRow]) -> Expected:
         elif kind == "document.signed" and isinstance(p.get("document"), int):
             ex.documents[p["document"]] = ({"kind": p.get("kind"), "key": p.get("key"), "lang": p.get("lang"),
                                             "sha256": p.get("sha256"), "signatures": p.get("signatures")}, seq)
+        elif kind == "finding.assigned" and isinstance(p.get("assignment"), int):
+            ex.assignments[p["assignment"]] = ({"finding_id": p.get("finding"), "organisation_id": p.get("organisation"),
+                                                "due_on": p.get("due_on"), "state": p.get("state"),
+                                                "note": p.get("note"), "assigned_by": p.get("by")}, seq)
         elif kind in ("account.added", "account.changed"):
             ex.accounts[str(p.get("name"))] = ({k: p.get(k) for k in ACCOUNT_FIELDS}, seq)
         elif kind == "advisories.imported" and "import" in p:
@@ -322,6 +328,14 @@ def differences(session: Session, ex: Expected, workspace: Path) -> list[Differe
         actual = hashlib.sha256(base64.b64decode(doc.pdf_b64)).hexdigest()  # what the file holds now
         out += _compare("signed_document", str(d_id), doc.model_dump() | {"sha256": actual}, state, seq)
     out += [Difference("signed_document", str(d.id), "", "row", None, None) for d in docs.values()]
+    assignments = {a.id: a for a in session.exec(select(FindingAssignmentRow))}
+    for a_id, (state, seq) in ex.assignments.items():
+        assignment = assignments.pop(a_id, None)
+        if assignment is None:
+            out.append(Difference("finding_assignment", str(a_id), "", None, state, seq))
+            continue
+        out += _compare("finding_assignment", str(a_id), assignment.model_dump(), state, seq)
+    out += [Difference("finding_assignment", str(a.id), "", "row", None, None) for a in assignments.values()]
     accounts = {a.name: a for a in session.exec(select(AccountRow))}
     for name, (state, seq) in ex.accounts.items():
         account = accounts.pop(name, None)

@@ -14,12 +14,14 @@ from auditor.catalogue.checks import load_catalogue
 from auditor.context import Context
 from auditor.findings.lifecycle import FindingView, effective_view, list_findings
 from auditor.findings.policy import load_acceptance_policy
+from auditor.findings.remediation import Remediation, load_remediation_policy, remediation_of
 from auditor.i18n import _
 from auditor.inventory.model import System
+from auditor.levels.current import current_levels
 from auditor.levels.propose import LevelRules
 from auditor.obligations.model import load_rules
 from auditor.reporting.annual import build_annual, load_annual_spec, reporting_period
-from auditor.store.tables import DossierRow, FindingRow, LedgerRow, RiskAcceptanceRow
+from auditor.store.tables import DossierRow, FindingAssignmentRow, FindingRow, LedgerRow, RiskAcceptanceRow
 from auditor.vocabulary import SEVERITIES, FindingStatus
 
 TOP_RISKS = 10
@@ -115,7 +117,7 @@ def history(ctx: Context, subjects: list[str], limit: int = 100) -> list[History
         rows = s.exec(select(LedgerRow).where(col(LedgerRow.subject).in_(subjects))
                       .order_by(col(LedgerRow.seq).desc()).limit(limit)).all()
     keep = ("on", "account", "accepted_by", "expires_on", "justification", "organisation", "signer", "reason",
-            "status", "severity", "by")
+            "status", "severity", "by", "due_on", "state", "note")
     out = []
     for r in rows:
         payload = r.payload if isinstance(r.payload, dict) else {}
@@ -135,6 +137,9 @@ class FindingDetail:
     acceptances: list[RiskAcceptanceRow]
     history: list[HistoryEntry]
     longest_acceptance: dt.date  # the latest expiry the policy allows for its severity, from today
+    tracking: Remediation  # who must fix it, by when, where it stands
+    assignments: list[FindingAssignmentRow]
+    today: dt.date
 
     def as_json(self) -> dict[str, Any]:
         return {**self.view.as_json(), "title": self.title, "remediation": self.remediation,
@@ -142,6 +147,10 @@ class FindingDetail:
                 "acceptances": [{"justification": a.justification, "accepted_by": a.accepted_by,
                                  "accepted_at": a.accepted_at.isoformat(), "expires_on": a.expires_on.isoformat()}
                                 for a in self.acceptances],
+                "remediation_status": self.tracking.as_json(self.today),
+                "assignments": [{"organisation": a.organisation_id, "due_on": a.due_on.isoformat() if a.due_on else None,
+                                 "state": a.state, "note": a.note, "by": a.assigned_by,
+                                 "at": a.assigned_at.isoformat()} for a in self.assignments],
                 "history": [{"seq": h.seq, "at": h.at.isoformat(), "kind": h.kind, **h.summary} for h in self.history]}
 
 
@@ -158,13 +167,19 @@ def finding_detail(ctx: Context, finding_id: int, today: dt.date) -> FindingDeta
         accs = list(s.exec(select(RiskAcceptanceRow).where(RiskAcceptanceRow.finding_id == finding_id)
                            .order_by(col(RiskAcceptanceRow.id))))
         view = effective_view(row, accs[-1] if accs else None, today)
+        given = list(s.exec(select(FindingAssignmentRow).where(FindingAssignmentRow.finding_id == finding_id)
+                            .order_by(col(FindingAssignmentRow.id))))
+        levels = current_levels(s, ctx.loaded.inventory, ctx.ws.content("profiles"), today)
+    system = ctx.loaded.inventory.system(view.system)
+    tracking = remediation_of(view, system.operator if system else "—", levels.get(view.system),
+                                 load_remediation_policy(ctx.ws.content("profiles")), given[-1] if given else None)
     spec = catalogue.checks.get(view.check)
     title = spec.display_title() if spec else view.check
-    remediation = spec.display_remediation() if spec else ""
+    advice = spec.display_remediation() if spec else ""
     refs = list(spec.covers) if spec else []
     longest = load_acceptance_policy(ctx.ws.content("profiles")).longest(view.severity)
-    return FindingDetail(view, title, remediation, refs, accs, _finding_history(ctx, view, finding_id),
-                         today + dt.timedelta(days=longest))
+    return FindingDetail(view, title, advice, refs, accs, _finding_history(ctx, view, finding_id),
+                         today + dt.timedelta(days=longest), tracking, given, today)
 
 
 def _finding_history(ctx: Context, view: FindingView, finding_id: int, scans: int = 200) -> list[HistoryEntry]:

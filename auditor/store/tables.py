@@ -148,6 +148,22 @@ class RiskAcceptanceRow(SQLModel, table=True):
     expires_on: dt.date
 
 
+class FindingAssignmentRow(SQLModel, table=True):
+    """Who must fix a finding, by when, and where it stands, as assigned (the latest row applies; earlier ones
+    stay as its history)."""
+
+    __tablename__ = "finding_assignment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="finding.id", index=True)
+    organisation_id: str = Field(max_length=64)
+    due_on: dt.date | None = None
+    state: str = Field(max_length=16)
+    note: str | None = None
+    assigned_by: str = Field(max_length=255)
+    assigned_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+
+
 class OfficerKeyRow(SQLModel, table=True):
     """An officer's public signing key. The private key never enters the database."""
 

@@ -196,7 +196,8 @@ def findings_list(request: Request, ctx: Ctx, system: str | None = None) -> Resp
 def finding(request: Request, ctx: Ctx, finding_id: int) -> Response:
     user = need(request, ctx, Action.FINDINGS)
     detail = overview.finding_detail(ctx, finding_id, clock.today())
-    return page(request, "finding.j2", user, f=detail, history=detail.history, today=clock.today().isoformat())
+    return page(request, "finding.j2", user, f=detail, history=detail.history, today=clock.today().isoformat(),
+                organisations=ctx.loaded.inventory.organisations)
 
 
 @router.post("/findings/{finding_id}/accept")
@@ -208,6 +209,17 @@ def accept(request: Request, ctx: Ctx, finding_id: int, justification: Annotated
     with _uploaded_signer(p12, passphrase) as signer:
         findings.accept_finding(ctx, finding_id, signer, justification=justification, until=_day(until),
                                 account=user.account)
+    return _see(f"/findings/{finding_id}")
+
+
+@router.post("/findings/{finding_id}/assign")
+def assign(request: Request, ctx: Ctx, finding_id: int, organisation: Annotated[str, Form()],
+           state: Annotated[str, Form()] = "open", due: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+           csrf: Csrf = "") -> Response:
+    user = need(request, ctx, Action.ASSIGN_FINDING)
+    check_csrf(request, user, csrf)
+    findings.assign_finding(ctx, finding_id, organisation=organisation, due_on=_day(due) if due else None,
+                            state=state, note=note, by=user.account.name)
     return _see(f"/findings/{finding_id}")
 
 

@@ -14,6 +14,7 @@ class Action(StrEnum):
     FINDINGS = "findings.view"
     START_SCAN = "scans.start"
     ACCEPT_RISK = "findings.accept"
+    ASSIGN_FINDING = "findings.assign"
     DOSSIERS = "dossiers.view"
     CREATE_DOSSIER = "dossiers.create"
     SUBMIT_DOSSIER = "dossiers.submit"
@@ -36,6 +37,7 @@ ALLOWED: dict[Action, frozenset[AccountRole]] = {
     Action.FINDINGS: frozenset({_O, _S, _L}),
     Action.START_SCAN: frozenset({_O}),
     Action.ACCEPT_RISK: frozenset({_S}),
+    Action.ASSIGN_FINDING: frozenset({_O, _S}),
     Action.DOSSIERS: frozenset({_O, _S, _L}),
     Action.CREATE_DOSSIER: frozenset({_O}),
     Action.SUBMIT_DOSSIER: frozenset({_O}),
