@@ -57,7 +57,8 @@ def test_annual_report_numbers_in_the_pdf(cli: Callable[..., Result], report_ws:
     doc = report(cli, report_ws, "annual", "--year", "2026", "--lang", "en")
     files = {Path(str(f)).name: Path(str(f)) for f in doc["files"]}  # type: ignore[union-attr]
     assert set(files) == {"annual-report-2026-en.html", "annual-report-2026-en.pdf", "annual-report-2026-en.json",
-                          "annual-report-2026-en-systems.csv", "annual-report-2026-en-gaps.csv"}
+                          "annual-report-2026-en-systems.csv", "annual-report-2026-en-gaps.csv",
+                          "annual-report-2026-en-findings.csv", "annual-report-2026-en.docx"}
     assert doc["period"] == {"start": "2025-12-15", "end": "2026-12-14", "as_of": ON, "complete": False}
     kpis = {k["id"]: k for k in doc["kpis"]}  # type: ignore[union-attr]
     operating = in_service(report_ws)
@@ -71,12 +72,12 @@ def test_annual_report_numbers_in_the_pdf(cli: Callable[..., Result], report_ws:
     # budget.yaml: kh-cds-2026 (10.00%, passes CT 14) and da-lgsp (13.33% < 15%, Luật 116) approved in the period
     assert (kpis["budget_plans_meeting_share"]["part"], kpis["budget_plans_meeting_share"]["whole"]) == (1, 2)
     text = pdf_text(files["annual-report-2026-en.pdf"])
-    assert "REPORT ON THE SECURITY OF INFORMATION SYSTEMS BY LEVEL" in text
+    assert "REPORT On the security of information systems by level, year 2026" in text
     assert "Reporting period: 15/12/2025 – 14/12/2026" in text
     assert f"Operating systems with an approved level {share} ≥ 100% not met" in text and f" 1/{operating} " in text
     assert "Plans and projects meeting the security budget share 50.0% ≥ 100% not met" in text
     assert "Years with at least one live-fire drill (the years of the period) 50.0% ≥ 100% not met" in text
-    assert "open at the end of the period — ≤0 no data" in text  # never scanned
+    assert "open at the end of the period no data ≤0 no data" in text  # never scanned
     assert "3 approved 1234/QĐ-UBND 512/QĐ-UBND" in text and "16/11/2026 · level 3" in text  # cong-dvc's form 08 row
     assert "15/10/2026 live-fire Diễn tập thực 107 185 510" in text  # minutes to detect, contain, recover
     # the gaps are what `auditor status` finds failing or not judgeable on the same day, but for the period: a
@@ -118,10 +119,10 @@ def test_vietnamese_report_and_previous_year(cli: Callable[..., Result], report_
     pdf = next(Path(str(f)) for f in doc["files"] if str(f).endswith(".pdf"))  # type: ignore[union-attr]
     assert pdf.name == "bao-cao-attt-2026.pdf"
     text = pdf_text(pdf)
-    assert "BÁO CÁO CÔNG TÁC BẢO ĐẢM AN TOÀN HỆ THỐNG THÔNG TIN THEO CẤP ĐỘ" in text
+    assert "BÁO CÁO Tình hình bảo đảm an toàn hệ thống thông tin theo cấp độ năm 2026" in text
     assert "Kỳ báo cáo: 15/12/2025 – 14/12/2026" in text
     share = f"{100 / in_service(report_ws):.1f}%".replace(".", ",")
-    assert f"Hệ thống đang vận hành có cấp độ được phê {share} ≥ 100% chưa đạt 0,0%" in text  # 2025: 0,0%
+    assert f"Hệ thống đang vận hành có cấp độ {share} ≥ 100% chưa đạt 0,0%" in text  # 2025: 0,0%
     assert "Ủy ban nhân dân tỉnh An" in text  # the owner in the gaps table (the cell wraps before "Giang")
     systems_csv = next(Path(str(f)) for f in doc["files"] if str(f).endswith("-he-thong.csv"))  # type: ignore[union-attr]
     with systems_csv.open(encoding="utf-8-sig") as fh:
@@ -313,8 +314,8 @@ def test_figures_without_data_say_no_data(cli: Callable[..., Result], tmp_path: 
     assert {k["id"]: k["value"] for k in previous["kpis"]}["open_critical_high"] is None  # type: ignore[union-attr]
     pdf = next(Path(str(f)) for f in doc["files"] if str(f).endswith(".pdf"))  # type: ignore[union-attr]
     text = pdf_text(pdf)
-    assert "Systems inspected on time — ≥ 100% no data" in text
-    assert "open at the end of the — ≤0 no data — period" in text  # the title wraps beside the figures
+    assert "Systems inspected on time no data ≥ 100% no data" in text  # a figure without data says so
+    assert "open at the end of no data ≤0 no data — the period" in text  # the title wraps beside the figures
     snapshot = json.loads(next(Path(str(f)) for f in doc["files"] if str(f).endswith(".json")).read_text("utf-8"))
     gaps = {(g["rule"], g["subject"]): g for g in snapshot["gaps"]}
     assert gaps[("findings.open_by_severity", "moi")]["verdict"] == "indeterminate"  # not scanned: not clean

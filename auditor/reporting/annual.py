@@ -30,6 +30,7 @@ from auditor.obligations.model import Result, RuleSpec, audit_fail_from, load_ru
 from auditor.problems import InputError, UserError
 from auditor.records.model import Drill
 from auditor.reporting.drill import response_times
+from auditor.reporting.leader import APPENDIX_ROWS, TOP, grades, heading, open_findings
 from auditor.reporting.publish import Issuer, Published, csv_text, publish
 from auditor.store.tables import DossierRow, FindingRow, ReportRow, table_of
 from auditor.vocabulary import (
@@ -117,16 +118,19 @@ def build_annual(ctx: Context, year: int, today: dt.date) -> dict[str, Any]:
     counts = _counts(rows)
     kpis = _kpis(spec, ev)
     previous = _previous(ctx, year)
-    gaps = _gaps(inv, ev, as_of)
+    findings = open_findings(ctx, as_of)
+    gaps = _gaps(inv, ev, as_of, findings)
     for k in kpis:
         k["previous"] = previous.get(k["id"])
+    unaccepted = [f for f in findings if not f["accepted"]]
+    regime = load_regimes(profiles).in_force(as_of)
     return {
         "kind": "annual", "format": "auditor-annual-report/1", "year": year, "lang": get_language(),
         "period": {"start": start.isoformat(), "end": end.isoformat(), "as_of": as_of.isoformat(),
                    "complete": as_of >= end},
         "generated_at": clock.stamp(), "auditor_version": __version__,
         "province": inv.meta.province, "title": inv.meta.title,
-        "regime": load_regimes(profiles).in_force(as_of).id,
+        "regime": regime.id, "regime_title": regime.display_title(),
         "counts": counts, "kpis": kpis, "systems": rows,
         "findings": {"open_by_severity": {sev: sum(c.get(sev, 0) for c in open_now.values()) for sev in SEVERITIES},
                      "opened_by_month": monthly},
@@ -135,6 +139,12 @@ def build_annual(ctx: Context, year: int, today: dt.date) -> dict[str, Any]:
         "gaps": gaps, "gaps_by_owner": _gaps_by_owner(gaps), "follow_up": _follow_up(inv, ev, as_of),
         "obligations": {v.value: sum(1 for r in ev.results if r.verdict is v) for v in Verdict},
         "previous_year": {"year": year - 1, "available": bool(previous)},
+        "heading": heading(inv, today),
+        "leader": {"grades": grades(inv, rows, findings, gaps), "top_risks": unaccepted[:TOP],
+                   "accepted": [f for f in findings if f["accepted"]],
+                   "overdue_findings": sum(1 for f in unaccepted if f["overdue"]),
+                   "overdue_gaps": sum(1 for g in gaps if g["overdue"]), "open_findings": len(unaccepted)},
+        "appendix": {"findings": findings[:APPENDIX_ROWS], "total": len(findings)},
     }
 
 
@@ -261,6 +271,8 @@ def _drill_summary(d: Drill) -> dict[str, Any]:
 def _owner_of(inv: Inventory, ev: Evaluation, r: Result) -> str:
     subject = r.subject.split(" ")[0]
     system = inv.system(subject)
+    if system is not None and r.rule.startswith("findings."):  # a technical gap: the unit that runs the system
+        return inv.organisation_name(system.operator) or system.operator
     if system is not None:
         return inv.organisation_name(system.owner) or system.owner
     if inv.organisation(subject) is not None:
@@ -272,13 +284,21 @@ def _owner_of(inv: Inventory, ev: Evaluation, r: Result) -> str:
     return pick(unit.name, unit.name_en) if unit else "—"
 
 
-def _gaps(inv: Inventory, ev: Evaluation, as_of: dt.date) -> list[dict[str, Any]]:
+def _gaps(inv: Inventory, ev: Evaluation, as_of: dt.date, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each failing obligation with the unit that must act and by when. Technical findings are the operator's, due
+    on the earliest remediation date of the system's serious open findings."""
+    first_due: dict[str, str] = {}
+    for f in findings:
+        if not f["accepted"] and f["due_on"] and f["rank"] >= 3:
+            first_due[f["system"]] = min(first_due.get(f["system"], f["due_on"]), f["due_on"])
     out = []
     for r in ev.results:
         if not r.verdict.fails_audit:  # it fails, or it cannot be judged
             continue
         rule = ev.rules[r.rule]
         deadline = r.detail.get("due")
+        if r.rule.startswith("findings."):
+            deadline = deadline or first_due.get(r.subject.split(" ")[0])
         out.append({"rule": r.rule, "title": rule.display_title(), "reference": rule.reference, "subject": r.subject,
                     "verdict": r.verdict.value,
                     "owner": _owner_of(inv, ev, r), "deadline": deadline,
@@ -339,15 +359,31 @@ def _gaps_csv(snapshot: dict[str, Any]) -> str:
     return csv_text(header, rows)
 
 
+def _findings_csv(ctx: Context, today: dt.date, snapshot: dict[str, Any]) -> str:
+    """Every finding open at the end of the period (the PDF's appendix shows the most serious first)."""
+    as_of = dt.date.fromisoformat(snapshot["period"]["as_of"])
+    rows = snapshot["appendix"]["findings"] if snapshot["appendix"]["total"] <= APPENDIX_ROWS \
+        else open_findings(ctx, as_of)
+    return csv_text([_("No."), _("Severity"), _("System"), _("Target"), _("Finding"), _("Since"),
+                     _("Responsible unit"), _("Due"), _("State"), _("Risk accepted until"), _("Remediation")],
+                    [[n, label(f["severity"]), f["system_name"], f["target"], f["title"], f["first_seen"],
+                      f["responsible_name"], f["due_on"] or "", label(f["state"]),
+                      f["accepted"]["expires_on"] if f["accepted"] else "", f["remediation"]]
+                     for n, f in enumerate(rows, start=1)])
+
+
 def publish_annual(ctx: Context, year: int, today: dt.date, out_dir: Path,
                    issuer: Issuer | None = None, account: str | None = None) -> tuple[dict[str, Any], Published]:
     """Build the snapshot, then write the report (HTML, PDF, JSON, two CSV) and record it in the ledger."""
     from auditor.reporting.charts import annual_charts
+    from auditor.reporting.docx_export import annual_docx
 
     snapshot = build_annual(ctx, year, today)
     vi = get_language() == "vi"
     stem = f"bao-cao-attt-{year}" if vi else f"annual-report-{year}-en"
     published = publish(ctx, snapshot, "annual.html.j2", {"charts": annual_charts(snapshot)}, out_dir, stem,
                         {"-he-thong" if vi else "-systems": _systems_csv(snapshot),
-                         "-ton-tai" if vi else "-gaps": _gaps_csv(snapshot)}, issuer, account)
+                         "-ton-tai" if vi else "-gaps": _gaps_csv(snapshot),
+                         "-phat-hien" if vi else "-findings": _findings_csv(ctx, today, snapshot)}, issuer, account,
+                        lambda snap: {".docx": annual_docx(snap)})
     return snapshot, published

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,8 @@ class Issuer:
 
 
 def publish(ctx: Context, snapshot: dict[str, Any], template: str, context: dict[str, Any], out_dir: Path, stem: str,
-            csvs: dict[str, str] | None = None, issuer: Issuer | None = None, account: str | None = None) -> Published:
+            csvs: dict[str, str] | None = None, issuer: Issuer | None = None, account: str | None = None,
+            documents: Callable[[dict[str, Any]], dict[str, bytes]] | None = None) -> Published:
     """Render everything first, then write each file whole (never through a link), then record them. The snapshot
     carries the ledger head it was made from (the anchor that `auditor verify --anchor` checks)."""
     with ctx.store.session() as s:
@@ -95,6 +97,7 @@ def publish(ctx: Context, snapshot: dict[str, Any], template: str, context: dict
         f"{stem}.html": html.encode("utf-8"), f"{stem}.pdf": pdf,
         f"{stem}.json": json.dumps(snapshot, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")}
     contents |= {f"{stem}{suffix}.csv": text.encode("utf-8") for suffix, text in (csvs or {}).items()}
+    contents |= {f"{stem}{suffix}": data for suffix, data in (documents(snapshot) if documents else {}).items()}
     written: list[Path] = []
     for name, data in sorted(contents.items()):
         safeio.write_bytes(out_dir / name, data)
