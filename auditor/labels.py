@@ -43,3 +43,10 @@ def label(value: object) -> str:
         "in_progress": _("in progress"), "fixed": _("fixed, awaiting a scan"), "verified": _("fixed (verified by a scan)"),
     }
     return names.get(text, text)
+
+
+def exposure(value: object) -> str:
+    """How reachable a host is (its own field: 'public' here is not a kind of information)."""
+    names = {"public": _("facing the Internet"), "user": _("user network"), "internal": _("internal server network"),
+             "management": _("management network")}
+    return names.get(str(value), str(value))

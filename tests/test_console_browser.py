@@ -179,7 +179,7 @@ def test_leader_reads_the_dashboard_and_downloads_the_annual_pdf(console: Consol
     assert "Hệ thống" in kpis
     assert browser.find_elements(By.CSS_SELECTOR, "img.chart")
     risks = browser.find_element(By.ID, "top-risks").text
-    assert "cong-dvc" in risks
+    assert "dvc-web:443" in risks and "Trung tâm Chuyển đổi số tỉnh An Giang" in risks  # where, and who must act
     shot(browser, "dashboard")
     click_and_load(browser, browser.find_element(By.ID, "nav-systems"))
     shot(browser, "systems")

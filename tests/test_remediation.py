@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from auditor import clock
 from auditor.findings.remediation import load_remediation_policy
 from auditor.vocabulary import Severity
-from tests.conftest import REPO, Result
+from tests.conftest import REPO, Result, run_auditor
 from tests.console_helpers import ConsoleWorkspace, make_console_workspace
 from tests.dossier_helpers import ok
 
@@ -146,3 +146,20 @@ def test_reminder_mails_reach_each_unit(cw: ConsoleWorkspace, cli: Callable[...,
         "sender: a@b.invalid}\n", encoding="utf-8")
     r = cli("reminders", "--send", "--workspace", cw.ws, "--lang", "en")
     assert r.exit_code == 2 and "did not take the messages" in r.stderr
+
+
+def test_terminal_output_at_80_columns_and_status_by_system(cw: ConsoleWorkspace) -> None:
+    r = run_auditor("findings", "--workspace", cw.ws, env={"COLUMNS": "80"})
+    assert r.returncode == 1
+    lines = r.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "dvc-web:443" in r.stdout and "…" not in r.stdout  # a target is never cut
+    r = run_auditor("status", "--system", "cong-dvc", "--by", "system", "--json", "--workspace", cw.ws)
+    subjects = {o["subject"].split(" ")[0] for o in json.loads(r.stdout)["obligations"]}
+    assert subjects == {"cong-dvc"}
+    r = run_auditor("status", "--system", "cong-dvc", "--by", "system", "--workspace", cw.ws,
+                    env={"COLUMNS": "80", "AUDITOR_LANG": "en"})
+    assert r.stdout.startswith("cong-dvc") and "Obligation" in r.stdout
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
+    r = run_auditor("status", "--system", "no-such", "--workspace", cw.ws)
+    assert r.returncode == 2 and "no-such" in r.stderr

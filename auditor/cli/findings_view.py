@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from auditor.catalogue.checks import Catalogue
-from auditor.cli.common import plain
+from auditor.cli.common import out, plain
 from auditor.findings.lifecycle import FindingView
 from auditor.i18n import _
 from auditor.labels import label
@@ -16,13 +16,27 @@ def sort_findings(views: list[FindingView]) -> list[FindingView]:
     return sorted(views, key=lambda v: (-v.severity.rank, v.system, v.target, v.check))
 
 
-def findings_table(views: list[FindingView], catalogue: Catalogue, title: str) -> Table:
+def findings_table(views: list[FindingView], catalogue: Catalogue, title: str, width: int | None = None) -> Table:
+    """The findings as a table that fits the terminal: at 80 columns the check's id stands for its title and the
+    last-seen time is left out; a target is folded onto a second line, never cut."""
+    narrow = (width or out.width) < 120
     t = Table(title=title)
-    for column in ("#", _("Severity"), _("Status"), _("System"), _("Target"), _("Check"), _("Last seen")):
-        t.add_column(column)
+    t.add_column("#", no_wrap=True)
+    t.add_column(_("Severity"))
+    if not narrow:
+        t.add_column(_("Status"))
+    t.add_column(_("System"), overflow="fold")
+    t.add_column(_("Target"), overflow="fold", min_width=12)
+    t.add_column(_("Check"), overflow="fold")
+    if not narrow:
+        t.add_column(_("Last seen"), no_wrap=True)
     for v in sort_findings(views):
-        t.add_row(str(v.id), label(v.severity), label(v.status), v.system, plain(v.target),
-                  f"{plain(catalogue.title(v.check))} [dim]({v.check})[/dim]", v.last_seen.strftime("%Y-%m-%d %H:%M"))
+        severity = label(v.severity) + ("" if not narrow or v.status.value == "open" else f" ({label(v.status)})")
+        if narrow:
+            t.add_row(str(v.id), severity, v.system, plain(v.target), v.check)
+        else:
+            t.add_row(str(v.id), severity, label(v.status), v.system, plain(v.target),
+                      f"{plain(catalogue.title(v.check))} [dim]({v.check})[/dim]", v.last_seen.strftime("%Y-%m-%d %H:%M"))
     return t
 
 

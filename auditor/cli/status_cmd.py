@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.table import Table
 
@@ -22,23 +24,47 @@ from auditor.cli.context import workspace_context
 from auditor.i18n import _
 from auditor.labels import label
 from auditor.obligations.evaluate import evaluate_obligations
-from auditor.obligations.model import summary_line
+from auditor.obligations.model import Result, summary_line
 from auditor.vocabulary import Verdict, verdict_counts
 
 VERDICT_STYLE = {Verdict.PASS: "green", Verdict.FAIL: "red", Verdict.INDETERMINATE: "yellow", Verdict.NOT_APPLICABLE: "dim"}
 
 
 @handle_errors
-def status(on: OnOpt = None, workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+def status(on: OnOpt = None,
+           system: Annotated[list[str] | None, typer.Option("--system", "-s", help="Only this system (repeatable).")]
+           = None,
+           by: Annotated[str, typer.Option("--by", help="Group the tables by obligation or by system.")] = "obligation",
+           workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
     """Every obligation as pass / fail / cannot be judged / not applicable, with its legal reference and evidence
     (exit 1 when one fails or cannot be judged)."""
     today = parse_day(on, "--on") if on else clock.today()
+    if by not in ("obligation", "system"):
+        raise typer.BadParameter(_("obligation or system"), param_hint="--by")
     with workspace_context(workspace) as ctx:
+        chosen = ctx.check_systems(system)
         evaluation = evaluate_obligations(ctx, today)
     rules, results = evaluation.rules, evaluation.results
+    if chosen is not None:
+        results = [r for r in results if r.subject.split(" ")[0] in chosen]
     if as_json:
         print_json({"on": today.isoformat(), "obligations": [r.as_json(rules) for r in results],
                     "summary": {v.value: n for v, n in verdict_counts(r.verdict for r in results).items()}})
+    elif by == "system":
+        subjects: dict[str, list[Result]] = {}
+        for r in results:
+            subjects.setdefault(r.subject.split(" ")[0], []).append(r)
+        for subject, rows in subjects.items():
+            t = Table(title=plain(subject), title_justify="left")
+            for column in (_("Obligation"), _("Verdict"), _("Evidence")):
+                t.add_column(column, overflow="fold")
+            for r in rows:
+                style = VERDICT_STYLE[r.verdict]
+                rule = rules[r.rule]
+                t.add_row(f"{plain(rule.display_title())} [dim]({plain(rule.reference)})[/dim]",
+                          f"[{style}]{label(r.verdict)}[/{style}]", plain(r.evidence))
+            out.print(t)
+        out.print(summary_line(results))
     else:
         for rule_id, rule in rules.items():
             rows = [r for r in results if r.rule == rule_id]

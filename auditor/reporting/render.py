@@ -15,7 +15,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from auditor import safeio
 from auditor.i18n import _, get_language, pick
-from auditor.labels import label
+from auditor.labels import exposure, label
 from auditor.problems import InputError, Problem, display_path
 from auditor.workspace import Workspace
 from auditor.yamlsafe import excerpt
@@ -53,6 +53,7 @@ def environment(ws: Workspace) -> Environment:
                                         trim_blocks=True, lstrip_blocks=True)
     env.globals.update(_=_, pick=pick, lang=get_language)
     env.filters["label"] = label
+    env.filters["exposure"] = exposure
     env.filters["labels"] = lambda values: ", ".join(label(v) for v in values or [])
     env.filters["vnd"] = vnd
     env.filters["pct"] = pct

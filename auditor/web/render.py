@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from auditor import clock
 from auditor.i18n import _, get_language
-from auditor.labels import label
+from auditor.labels import exposure, label
 from auditor.obligations.levels import deadline_label
 from auditor.services.accounts import SignedIn
 from auditor.web.permissions import Action, allowed
@@ -25,7 +25,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(_=_, label=label, Action=Action, deadline_label=deadline_label, local=local)
+    env.globals.update(_=_, label=label, exposure=exposure, Action=Action, deadline_label=deadline_label, local=local)
     return env
 
 
