@@ -106,7 +106,8 @@ def _is_api(request: Request) -> bool:
 
 def create_app(root: Path) -> FastAPI:
     app = FastAPI(title="auditor", description="Information-security compliance auditor: the console's JSON API",
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+                  # no Swagger UI: it loads its script from a CDN, and the console loads nothing from the internet
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.root = root
     app.state.jobs = ScanJobs(root)
     app.add_middleware(Guard)
