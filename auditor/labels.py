@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from auditor.i18n import _
+from functools import cache
+
+from auditor.i18n import _, get_language
 
 
 def label(value: object) -> str:
     if value is None:
         return "—"
     text = str(value)
-    names = {
+    return _names(get_language()).get(text, text)
+
+
+@cache
+def _names(lang: str) -> dict[str, str]:
+    """The table, translated once per language (a report labels hundreds of thousands of values)."""
+    return {
         "planned": _("planned"), "building": _("building"), "operating": _("operating"),
         "upgrading": _("upgrading"), "retired": _("retired"),
         "public": _("public information"), "private": _("private information"),
@@ -42,7 +50,6 @@ def label(value: object) -> str:
         "approval": _("approval"), "to_improve": _("to improve"),
         "in_progress": _("in progress"), "fixed": _("fixed, awaiting a scan"), "verified": _("fixed (verified by a scan)"),
     }
-    return names.get(text, text)
 
 
 def exposure(value: object) -> str:

@@ -133,7 +133,7 @@ def main() -> None:
     print(f"{'':>26} {'wall s':>8} {'peak MiB':>9}")
     print(f"{'inventory load':>26} {load.seconds:>8.2f} {load.peak_mib:>9.0f}")
     print(f"{'auditor report annual':>26} {report.seconds:>8.2f} {report.peak_mib:>9.0f}   "
-          f"(PDF {megabytes:.1f} MB, {pages} pages; HTML, JSON, 2 CSV)")
+          f"(PDF {megabytes:.1f} MB, {pages} pages; HTML, JSON, DOCX, 3 CSV)")
     print(f"{'weasyprint HTML -> PDF':>26} {peer.seconds:>8.2f} {peer.peak_mib:>9.0f}   (the same HTML, bare)")
     print(f"ratio auditor / bare WeasyPrint: {report.seconds / peer.seconds:.2f} (time), "
           f"{report.peak_mib / peer.peak_mib:.2f} (memory)")

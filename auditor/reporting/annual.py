@@ -30,7 +30,7 @@ from auditor.obligations.model import Result, RuleSpec, audit_fail_from, load_ru
 from auditor.problems import InputError, UserError
 from auditor.records.model import Drill
 from auditor.reporting.drill import response_times
-from auditor.reporting.leader import APPENDIX_ROWS, TOP, grades, heading, open_findings
+from auditor.reporting.leader import APPENDIX_ROWS, FORM08_PDF_ROWS, GRADE_ROWS, TOP, grades, heading, open_findings
 from auditor.reporting.publish import Issuer, Published, csv_text, publish
 from auditor.store.tables import DossierRow, FindingRow, ReportRow, table_of
 from auditor.vocabulary import (
@@ -94,6 +94,12 @@ def _share(part: int, whole: int) -> str | None:
 
 
 def build_annual(ctx: Context, year: int, today: dt.date) -> dict[str, Any]:
+    """The report's snapshot (what it shows, frozen and hashed)."""
+    return _build(ctx, year, today)[0]
+
+
+def _build(ctx: Context, year: int, today: dt.date) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The snapshot, and every finding open at the end of the period (for the CSV beside it)."""
     profiles = ctx.ws.content("profiles")
     spec = load_annual_spec(profiles, load_rules(profiles))
     start, end = reporting_period(spec, year)
@@ -140,12 +146,13 @@ def build_annual(ctx: Context, year: int, today: dt.date) -> dict[str, Any]:
         "obligations": {v.value: sum(1 for r in ev.results if r.verdict is v) for v in Verdict},
         "previous_year": {"year": year - 1, "available": bool(previous)},
         "heading": heading(inv, today),
-        "leader": {"grades": grades(inv, rows, findings, gaps), "top_risks": unaccepted[:TOP],
+        "leader": {**_graded(inv, rows, findings, gaps), "top_risks": unaccepted[:TOP],
                    "accepted": [f for f in findings if f["accepted"]],
                    "overdue_findings": sum(1 for f in unaccepted if f["overdue"]),
                    "overdue_gaps": sum(1 for g in gaps if g["overdue"]), "open_findings": len(unaccepted)},
         "appendix": {"findings": findings[:APPENDIX_ROWS], "total": len(findings)},
-    }
+        "form08_in_pdf": len(rows) <= FORM08_PDF_ROWS,  # beyond that, one row per system is the CSV's job
+    }, findings
 
 
 def _system_rows(inv: Inventory, systems: list[System], ev: Evaluation, proposals: dict[str, Any],
@@ -336,13 +343,26 @@ def _previous(ctx: Context, year: int) -> dict[str, str | None]:
         return {k["id"]: k.get("value") for k in row.snapshot.get("kpis", [])}
 
 
+def _graded(inv: Inventory, rows: list[dict[str, Any]], findings: list[dict[str, Any]],
+            gaps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The grade of every system goes into its form 08 row (and the CSV); the leader's page lists the worst ones
+    and counts them all."""
+    graded = grades(inv, rows, findings, gaps)
+    for row, g in zip(rows, graded, strict=True):
+        row["grade"] = g["grade"]
+    order = {"fail": 0, "to_improve": 1, "pass": 2}
+    worst = sorted(graded, key=lambda g: (order[g["grade"]], -g["serious_findings"], -g["overdue_gaps"], -g["gaps"]))
+    return {"grades": worst[:GRADE_ROWS], "grade_counts": {k: sum(1 for g in graded if g["grade"] == k) for k in order},
+            "grades_total": len(graded)}
+
+
 def _systems_csv(snapshot: dict[str, Any]) -> str:
-    header = [_("No."), _("System id"), _("System"), _("Owner"), _("Operator"), _("Proposed level"),
+    header = [_("No."), _("System id"), _("System"), _("Grade"), _("Owner"), _("Operator"), _("Proposed level"),
               _("Approval status"), _("Approval decision"), _("Approved on"), _("Approved level"),
               _("Security regulation"), _("Expected approval"), _("Deployment"), _("Expected full deployment"),
               _("Inspection"), _("Inspected on"), _("Inspection verdict"), _("Next inspection by"),
               _("Open critical findings"), _("Open high findings")]
-    rows = [[s["no"], s["id"], s["name"], s["owner"], s["operator"], s["proposed_level"],
+    rows = [[s["no"], s["id"], s["name"], label(s.get("grade")), s["owner"], s["operator"], s["proposed_level"],
              label(s["dossier_state"]) if s["dossier_state"] else _("no dossier"), s["decision"], s["approved_on"],
              s["approved_level"], s["regulation"], s["expected_approval"],
              label(s["deployment"]) if s["deployment"] else None, s["full_by"],
@@ -359,11 +379,8 @@ def _gaps_csv(snapshot: dict[str, Any]) -> str:
     return csv_text(header, rows)
 
 
-def _findings_csv(ctx: Context, today: dt.date, snapshot: dict[str, Any]) -> str:
+def _findings_csv(rows: list[dict[str, Any]]) -> str:
     """Every finding open at the end of the period (the PDF's appendix shows the most serious first)."""
-    as_of = dt.date.fromisoformat(snapshot["period"]["as_of"])
-    rows = snapshot["appendix"]["findings"] if snapshot["appendix"]["total"] <= APPENDIX_ROWS \
-        else open_findings(ctx, as_of)
     return csv_text([_("No."), _("Severity"), _("System"), _("Target"), _("Finding"), _("Since"),
                      _("Responsible unit"), _("Due"), _("State"), _("Risk accepted until"), _("Remediation")],
                     [[n, label(f["severity"]), f["system_name"], f["target"], f["title"], f["first_seen"],
@@ -378,12 +395,12 @@ def publish_annual(ctx: Context, year: int, today: dt.date, out_dir: Path,
     from auditor.reporting.charts import annual_charts
     from auditor.reporting.docx_export import annual_docx
 
-    snapshot = build_annual(ctx, year, today)
+    snapshot, findings = _build(ctx, year, today)
     vi = get_language() == "vi"
     stem = f"bao-cao-attt-{year}" if vi else f"annual-report-{year}-en"
     published = publish(ctx, snapshot, "annual.html.j2", {"charts": annual_charts(snapshot)}, out_dir, stem,
                         {"-he-thong" if vi else "-systems": _systems_csv(snapshot),
                          "-ton-tai" if vi else "-gaps": _gaps_csv(snapshot),
-                         "-phat-hien" if vi else "-findings": _findings_csv(ctx, today, snapshot)}, issuer, account,
+                         "-phat-hien" if vi else "-findings": _findings_csv(findings)}, issuer, account,
                         lambda snap: {".docx": annual_docx(snap)})
     return snapshot, published

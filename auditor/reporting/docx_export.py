@@ -11,7 +11,7 @@ from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
-from docx.table import Table
+from docx.table import Table, _Cell
 
 from auditor.i18n import _
 from auditor.labels import label
@@ -24,9 +24,7 @@ def _date(value: Any) -> str:
     return f"{text[8:10]}/{text[5:7]}/{text[:4]}" if len(text) >= 10 else "—"
 
 
-def _cell(table: Table, row: int, col: int, text: str, *, bold: bool = False, center: bool = False,
-          size: int | None = None) -> None:
-    cell = table.cell(row, col)
+def _cell(cell: _Cell, text: str, *, bold: bool = False, center: bool = False, size: int | None = None) -> None:
     p = cell.paragraphs[0]
     run = p.add_run(text)
     run.bold = bold
@@ -37,13 +35,14 @@ def _cell(table: Table, row: int, col: int, text: str, *, bold: bool = False, ce
 
 
 def _grid(doc: Any, header: list[str], rows: list[list[str]]) -> None:
-    t = doc.add_table(rows=1 + len(rows), cols=len(header))
+    """A table, row by row (python-docx's cell(r, c) walks the whole table each time: quadratic)."""
+    t: Table = doc.add_table(rows=1, cols=len(header))
     t.style = "Table Grid"
-    for i, h in enumerate(header):
-        _cell(t, 0, i, h, bold=True, size=11)
-    for r, values in enumerate(rows, start=1):
-        for i, v in enumerate(values):
-            _cell(t, r, i, v, size=11)
+    for cell, h in zip(t.rows[0].cells, header, strict=True):
+        _cell(cell, h, bold=True, size=11)
+    for values in rows:
+        for cell, v in zip(t.add_row().cells, values, strict=True):
+            _cell(cell, v, size=11)
 
 
 def annual_docx(r: dict[str, Any]) -> bytes:

@@ -27,7 +27,9 @@ from auditor.store.tables import FindingAssignmentRow, FindingRow, RiskAcceptanc
 from auditor.vocabulary import FindingStatus, Severity
 
 TOP = 5
-APPENDIX_ROWS = 300  # the PDF's appendix; every open finding is in the CSV written beside it
+APPENDIX_ROWS = 100  # the PDF's appendix; every open finding is in the CSV written beside it
+GRADE_ROWS = 30  # the systems graded worst on the leader's page; every grade is in the systems CSV
+FORM08_PDF_ROWS = 300  # up to this many systems the form 08 table is in the PDF; beyond, in the systems CSV
 
 
 def open_findings(ctx: Context, as_of: dt.date) -> list[dict[str, Any]]:
