@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from auditor import clock
@@ -117,7 +117,18 @@ def click_and_load(driver: WebDriver, element: WebElement) -> None:
     """Click, and wait for the next page to replace this one."""
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 60).until(staleness_of(page))
+
+    def replaced(_driver: WebDriver) -> bool:
+        # the old page's element is stale once the new one has loaded; chromedriver sometimes says so as "node
+        # does not belong to the document" rather than as a stale reference
+        try:
+            page.is_enabled()
+        except WebDriverException:  # StaleElementReferenceException is one
+            return True
+        return False
+
+    WebDriverWait(driver, 60).until(replaced)
+    WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def state_of(driver: WebDriver) -> str:
