@@ -154,12 +154,24 @@ def run_family(family: Family, store: Store, progress: Progress | None = None,
 
 
 @dataclass
-class TlsFamily:
+class Scope:
+    """What every family is planned from: the workspace, the store, the inventory, the catalogue, the systems
+    asked for (None: all) and their levels."""
+
     ws: Workspace
+    store: Store
     inv: Inventory
     catalogue: Catalogue
     systems: set[str] | None
     levels: dict[str, int | None]
+
+    def keep(self, s: Session, run_id: int, now: dt.datetime) -> None:
+        """Nothing to keep beyond the findings (the default)."""
+        return None
+
+
+@dataclass
+class TlsFamily(Scope):
     name: str = "tls"
     targets: list[TlsTarget] = field(default_factory=list)
 
@@ -176,9 +188,6 @@ class TlsFamily:
                          [{"target": label, "probe": command, "error": error} for command, error in obs.errors.items()],
                          policy.id)
 
-    def keep(self, s: Session, run_id: int, now: dt.datetime) -> None:
-        return None
-
 
 def _open_port_targets(s: Session, system: str, host: str) -> set[tuple[str, str]]:
     rows = s.exec(select(FindingRow).where(FindingRow.system_id == system, FindingRow.status == FindingStatus.OPEN,
@@ -187,13 +196,7 @@ def _open_port_targets(s: Session, system: str, host: str) -> set[tuple[str, str
 
 
 @dataclass
-class PortsFamily:
-    ws: Workspace
-    store: Store
-    inv: Inventory
-    catalogue: Catalogue
-    systems: set[str] | None
-    levels: dict[str, int | None]
+class PortsFamily(Scope):
     name: str = "ports"
     targets: list[PortTarget] = field(default_factory=list)
     seen: list[PortObservation] = field(default_factory=list)
@@ -249,13 +252,7 @@ class PortsFamily:
 
 
 @dataclass
-class PatchFamily:
-    ws: Workspace
-    store: Store
-    inv: Inventory
-    catalogue: Catalogue
-    systems: set[str] | None
-    levels: dict[str, int | None]
+class PatchFamily(Scope):
     name: str = "patch"
     hosts: list[tuple[System, Host]] = field(default_factory=list)
 
@@ -300,9 +297,6 @@ class PatchFamily:
                          [] if error is None else [{"target": label, "probe": f"patch.{host.patch.method}",
                                                     "error": error}])
 
-    def keep(self, s: Session, run_id: int, now: dt.datetime) -> None:
-        return None
-
 
 def _advisories(s: Session, inv: PackageInventory) -> tuple[list[Advisory], dt.date | None]:
     names = {p.source for p in inv.packages} | {p.name for p in inv.packages}
@@ -323,7 +317,7 @@ def run_scan(ws: Workspace, store: Store, inv: Inventory, families: set[str], sy
         with store.session() as s:
             levels = current_levels(s, inv, ws.content("profiles"), clock.today())
     plans: dict[str, Family] = {
-        "tls": TlsFamily(ws, inv, catalogue, systems, levels),
+        "tls": TlsFamily(ws, store, inv, catalogue, systems, levels),
         "ports": PortsFamily(ws, store, inv, catalogue, systems, levels),
         "patch": PatchFamily(ws, store, inv, catalogue, systems, levels)}
     return [run_family(plans[name], store, progress, started_by) for name in FAMILIES if name in families]

@@ -17,6 +17,8 @@ from sqlmodel import Session, col, select
 
 from auditor import clock
 from auditor.i18n import _
+from auditor.identity.mandate import organisation_for
+from auditor.identity.officer import Officer
 from auditor.inventory.model import Inventory
 from auditor.ledger.chain import append
 from auditor.ledger.state import ACCOUNT_FIELDS
@@ -53,6 +55,20 @@ class Account:
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "role": self.role.value, "organisation": self.organisation,
                 "full_name": self.full_name, "lang": self.lang}
+
+
+def own_certificate(inventory: Inventory, account: Account, officer: Officer) -> None:
+    """Through the console, an account signs only with a certificate of its own organisation."""
+    org = inventory.organisation(account.organisation)
+    organisation_for(officer, [org] if org else [],
+                     _("signing as the console account {name}").format(name=account.name))
+
+
+def acting_for(account: Account, org: str) -> None:
+    """An account acts only for its own organisation."""
+    if account.organisation != org:
+        raise AccountError(_("the account {name} acts for {own}, not for {org}").format(
+            name=account.name, own=account.organisation, org=org))
 
 
 def _account(row: AccountRow) -> Account:

@@ -18,15 +18,13 @@ from auditor.dossier.build import build_snapshot
 from auditor.dossier.document import sign_step, write_dossier
 from auditor.findings.lifecycle import list_findings
 from auditor.i18n import _
-from auditor.identity.mandate import organisation_for
-from auditor.identity.officer import Officer
 from auditor.identity.signer import CertSigner
 from auditor.identity.trust import validate
 from auditor.inventory.model import System
 from auditor.levels.propose import LevelRules
 from auditor.levels.regimes import load_calendar
 from auditor.levels.requirements import load_requirements
-from auditor.services.accounts import Account
+from auditor.services.accounts import Account, acting_for, own_certificate
 from auditor.store.tables import DossierRow, ScanRunRow
 from auditor.vocabulary import RunStatus
 
@@ -40,14 +38,17 @@ def scanned_families(s: Session, system_id: str) -> set[str]:
 
 
 def create_dossier(ctx: Context, system_id: str, *, on: dt.date, regime: str | None = None,
-                   families: set[str] | None = None) -> DossierRow:
+                   families: set[str] | None = None, account: Account | None = None) -> DossierRow:
     """Build the level dossier of a system from the inventory, the level proposal on ``on`` and the findings
-    (state: draft). ``families``: the check families that judged it (default: those of its completed scans)."""
+    (state: draft). ``families``: the check families that judged it (default: those of its completed scans).
+    Through the console, only an account of the system's operator builds it."""
     if on > clock.today():
         raise WorkflowError(_("the date {date} is in the future").format(date=on.isoformat()))
     ctx.check_systems([system_id])
     sysdef = ctx.loaded.inventory.system(system_id)
     assert sysdef is not None
+    if account is not None:
+        acting_for(account, sysdef.operator)
     rules = LevelRules(ctx.ws.content("profiles"))
     proposal = rules.propose(sysdef, on, regime)
     if proposal.level is None:
@@ -122,20 +123,11 @@ def _system(ctx: Context, d: DossierRow) -> System:
     return system
 
 
-def own_certificate(ctx: Context, account: Account, officer: Officer) -> None:
-    """Through the console, an account signs only with a certificate of its own organisation."""
-    org = ctx.loaded.inventory.organisation(account.organisation)
-    organisation_for(officer, [org] if org else [],
-                     _("signing as the console account {name}").format(name=account.name))
-
-
 def _acting(account: Account | None, org: str) -> str | None:
     """The account's name for the ledger; an account acts only for its own organisation."""
     if account is None:
         return None
-    if account.organisation != org:
-        raise WorkflowError(_("the account {name} acts for {own}, not for {org}").format(
-            name=account.name, own=account.organisation, org=org))
+    acting_for(account, org)
     return account.name
 
 
@@ -157,7 +149,7 @@ def _signed(ctx: Context, dossier_id: int, signer: CertSigner, on: dt.date, kind
         d = workflow.get(s, dossier_id)
         officer = validate(s, signer.certificate, signer.chain, clock.now())
         if account is not None:
-            own_certificate(ctx, account, officer)
+            own_certificate(ctx.loaded.inventory, account, officer)
         step = workflow.SignedStep(inventory=ctx.loaded.inventory, system=_system(ctx, d),
                                    regimes=LevelRules(ctx.ws.content("profiles")).regimes, signer=signer,
                                    officer=officer, on=on, today=clock.today(),

@@ -17,8 +17,7 @@ from auditor.identity.trust import validate
 from auditor.labels import label
 from auditor.ledger.chain import append
 from auditor.problems import UserError
-from auditor.services.accounts import Account
-from auditor.services.dossiers import own_certificate
+from auditor.services.accounts import Account, own_certificate
 from auditor.store.tables import FindingAssignmentRow, FindingRow, RiskAcceptanceRow
 from auditor.vocabulary import FindingStatus
 
@@ -38,7 +37,7 @@ def accept_finding(ctx: Context, finding_id: int, signer: CertSigner, *, justifi
     with ctx.store.session() as s:
         officer = validate(s, signer.certificate, signer.chain, clock.now())
         if account is not None:
-            own_certificate(ctx, account, officer)
+            own_certificate(ctx.loaded.inventory, account, officer)
         return accept_risk(s, finding_id, justification.strip(), until, clock.today(),
                            inventory=ctx.loaded.inventory, signer=signer, officer=officer,
                            policy=load_acceptance_policy(ctx.ws.content("profiles")),

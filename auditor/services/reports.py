@@ -16,8 +16,7 @@ from auditor.identity.trust import validate
 from auditor.ledger.chain import sha256_hex
 from auditor.problems import InputError, UserError
 from auditor.reporting.publish import Issuer, Published
-from auditor.services.accounts import Account
-from auditor.services.dossiers import own_certificate
+from auditor.services.accounts import Account, own_certificate
 from auditor.store.tables import ReportRow
 
 MAX_FILE = 256 << 20
@@ -38,7 +37,7 @@ def publish_annual_report(ctx: Context, year: int, today: dt.date, signer: CertS
         with ctx.store.session() as s:
             officer = validate(s, signer.certificate, signer.chain, clock.now())
         if account is not None:
-            own_certificate(ctx, account, officer)
+            own_certificate(ctx.loaded.inventory, account, officer)
         issuer = Issuer.of(ctx.loaded.inventory, signer, officer)
     return publish_annual(ctx, year, today, out_dir(ctx), issuer, account.name if account else None)[1]
 

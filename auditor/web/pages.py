@@ -236,11 +236,7 @@ def dossier_list(request: Request, ctx: Ctx) -> Response:
 def dossier_create(request: Request, ctx: Ctx, system: Annotated[str, Form()], csrf: Csrf = "") -> Response:
     user = need(request, ctx, Action.CREATE_DOSSIER)
     check_csrf(request, user, csrf)
-    sysdef = ctx.loaded.inventory.system(system)
-    if sysdef is not None and sysdef.operator != user.account.organisation:
-        raise UserError(_("the account {name} acts for {own}, not for {org}").format(
-            name=user.account.name, own=user.account.organisation, org=sysdef.operator))
-    row = dossiers.create_dossier(ctx, system, on=clock.today())
+    row = dossiers.create_dossier(ctx, system, on=clock.today(), account=user.account)
     return _see(f"/dossiers/{row.id}")
 
 
