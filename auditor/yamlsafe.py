@@ -177,8 +177,11 @@ class _Builder:
 def load_yaml(path: Path, *, max_bytes: int = MAX_BYTES, within: Path | None = None) -> LoadedYaml:
     """Load one YAML file safely, or raise :class:`InputError` with every problem located. With ``within``, a
     file that is a link leading outside that folder is refused unread."""
-    shown = display_path(path)
-    raw = safeio.read_bytes(path, max_bytes=max_bytes, within=within)
+    return load_yaml_bytes(safeio.read_bytes(path, max_bytes=max_bytes, within=within), display_path(path))
+
+
+def load_yaml_bytes(raw: bytes, shown: str) -> LoadedYaml:
+    """Parse the bytes of a file (``shown``: its name in messages)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

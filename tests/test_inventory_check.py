@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from auditor import clock
+from auditor.inventory.load import load_inventory
 from tests.conftest import Result
 
 VALID = """\
@@ -171,3 +174,41 @@ def test_not_a_mapping(cli: Callable[..., Result], make_workspace: Callable[[str
 def test_unknown_language_is_usage_error(cli: Callable[..., Result], make_workspace: Callable[[str], Path]) -> None:
     r = cli("inventory", "check", "--workspace", make_workspace(VALID), "--lang", "fr")
     assert r.exit_code == 2
+
+
+def test_parsed_inventory_is_kept_and_every_check_still_runs(cli: Callable[..., Result],
+                                                             make_workspace: Callable[[str], Path]) -> None:
+    """The YAML of a workspace's inventory is parsed once per content and kept under .auditor/; the model and
+    cross-reference checks run on it every time, and a problem they find is located in the YAML."""
+    ws = make_workspace(VALID.replace("server_name: portal.example.vn}",
+                                      "server_name: portal.example.vn, ca_bundle: ca.pem}"))
+    (ws / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    assert cli("inventory", "load", "--workspace", ws).exit_code == 0
+    kept = ws / ".auditor" / "inventory-parsed.json"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    doc = json.loads(kept.read_text(encoding="utf-8"))
+    assert doc["sha256"] == hashlib.sha256((ws / "inventory.yaml").read_bytes()).hexdigest()
+
+    def names() -> list[str]:
+        return [s.name for s in load_inventory(ws / "inventory.yaml").inventory.systems]
+
+    # what later commands read is the kept form (the owner's own file, as private as the store beside it)
+    doc["data"]["systems"][0]["name"] = "Đọc từ bản đã phân tích"
+    kept.write_text(json.dumps(doc), encoding="utf-8")
+    assert names() == ["Đọc từ bản đã phân tích"]
+    # ... unless others could have written it, or it is not what the auditor writes: then the YAML is parsed again
+    kept.chmod(0o644)
+    assert names() == ["Cổng thông tin"]
+    kept.write_text("{not json", encoding="utf-8")
+    kept.chmod(0o600)
+    assert names() == ["Cổng thông tin"]
+    # an edit of inventory.yaml: the kept form of the earlier bytes is never used
+    (ws / "inventory.yaml").write_text((ws / "inventory.yaml").read_text(encoding="utf-8")
+                                       .replace("name: Cổng thông tin", "name: Cổng thông tin mới"), encoding="utf-8")
+    assert names() == ["Cổng thông tin mới"]
+    assert json.loads(kept.read_text(encoding="utf-8"))["data"]["systems"][0]["name"] == "Cổng thông tin mới"
+    # the checks still run on the kept form: the CA bundle gone, the problem is named at its line, nothing kept
+    (ws / "ca.pem").unlink()
+    r, found = check(cli, ws)
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+    assert [(p["field"], int(p["line"])) for p in found] == [("systems[0].endpoints[0].ca_bundle", 30)], r.stderr

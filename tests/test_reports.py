@@ -58,7 +58,8 @@ def test_annual_report_numbers_in_the_pdf(cli: Callable[..., Result], report_ws:
     files = {Path(str(f)).name: Path(str(f)) for f in doc["files"]}  # type: ignore[union-attr]
     assert set(files) == {"annual-report-2026-en.html", "annual-report-2026-en.pdf", "annual-report-2026-en.json",
                           "annual-report-2026-en-systems.csv", "annual-report-2026-en-gaps.csv",
-                          "annual-report-2026-en-findings.csv", "annual-report-2026-en.docx"}
+                          "annual-report-2026-en-findings.csv", "annual-report-2026-en-inspections.csv",
+                          "annual-report-2026-en.docx"}
     assert doc["period"] == {"start": "2025-12-15", "end": "2026-12-14", "as_of": ON, "complete": False}
     kpis = {k["id"]: k for k in doc["kpis"]}  # type: ignore[union-attr]
     operating = in_service(report_ws)
@@ -100,6 +101,12 @@ def test_annual_report_numbers_in_the_pdf(cli: Callable[..., Result], report_ws:
         rows = {row["System id"]: row for row in csv.DictReader(fh)}
     assert rows["cong-dvc"]["Approval decision"] == "1234/QĐ-UBND" and rows["cong-dvc"]["Approved level"] == "3"
     assert len(rows) == len(snapshot["systems"])
+    with files["annual-report-2026-en-inspections.csv"].open(encoding="utf-8-sig") as fh:
+        inspections = list(csv.DictReader(fh))
+    assert [i["Inspection"] for i in inspections] == [i["id"] for i in snapshot["inspections"]] != []
+    # a few inspections: listed in the PDF as well (its table, not the sentence sending the reader to the CSV)
+    assert "Inspection Subject Date Kind Performed by Licensed Findings" in text
+    assert "each is in the inspections CSV" not in text
 
 
 def test_vietnamese_report_and_previous_year(cli: Callable[..., Result], report_ws: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Annotated
 
@@ -80,4 +81,7 @@ def version() -> None:
 
 
 def main() -> None:
+    # A command is one short process that builds large tables (a province's report: 200,000 findings, each a
+    # dict); the collector's default thresholds make it sweep them again and again for cycles that hardly exist.
+    gc.set_threshold(100_000, 50, 50)
     app()

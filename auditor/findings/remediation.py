@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from auditor import clock
 from auditor.findings.lifecycle import FindingView
-from auditor.i18n import _
+from auditor.i18n import _, get_language
 from auditor.inventory.messages import problems_from
 from auditor.labels import label
 from auditor.problems import InputError
@@ -90,8 +91,20 @@ class Remediation:
                 "overdue": self.overdue(today)}
 
 
+@lru_cache(maxsize=256)
+def _basis(days: int | None, severity: Severity, level: int | None, reference: str, lang: str) -> str:
+    """What set a default due date, in words (the same few sentences for thousands of findings: cached, by
+    language)."""
+    if days is None:
+        return reference
+    level_text = str(level) if level is not None else _("not determined")
+    return _("{days} days from first seen for a {severity} finding at level {level} ({ref})").format(
+        days=days, severity=label(severity.value), level=level_text, ref=reference)
+
+
 def remediation_of(view: FindingView, operator: str, level: int | None, policy: RemediationPolicy,
-                   assignment: FindingAssignmentRow | None) -> Remediation:
+                   assignment: FindingAssignmentRow | None, first_day: dt.date | None = None) -> Remediation:
+    """``first_day``: the day (Vietnam time) the finding was first seen, when the caller has it already."""
     if view.status is FindingStatus.RESOLVED:
         state = WorkState.VERIFIED
     elif view.status is FindingStatus.ACCEPTED:
@@ -99,11 +112,9 @@ def remediation_of(view: FindingView, operator: str, level: int | None, policy: 
     else:
         state = WorkState(assignment.state) if assignment is not None else WorkState.OPEN
     days = policy.days(view.severity, level)
-    first = clock.in_vietnam(view.first_seen).date()
+    first = first_day or clock.in_vietnam(view.first_seen).date()
     default_due = first + dt.timedelta(days=days) if days is not None else None
-    basis = (_("{days} days from first seen for a {severity} finding at level {level} ({ref})").format(
-        days=days, severity=label(view.severity.value), level=level or "?", ref=policy.reference)
-        if days is not None else policy.reference)
+    basis = _basis(days, view.severity, level, policy.reference, get_language())
     if assignment is None:
         return Remediation(operator, default_due, state, False, basis)
     due = assignment.due_on or default_due

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from auditor import clock
+from auditor import clock, safeio
 from auditor.i18n import _
-from auditor.inventory import crossref
+from auditor.inventory import crossref, parsed_cache
 from auditor.inventory.messages import problems_from
 from auditor.inventory.model import Inventory
-from auditor.problems import InputError, Problem
-from auditor.yamlsafe import load_yaml
+from auditor.problems import InputError, Problem, display_path
+from auditor.yamlsafe import MAX_BYTES, LoadedYaml, load_yaml_bytes
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,29 @@ class LoadedInventory:
 
 
 def load_inventory(path: Path, *, today: dt.date | None = None) -> LoadedInventory:
-    """Validate ``path`` fully; raise :class:`InputError` listing every problem found."""
-    loaded = load_yaml(path, within=path.parent)
+    """Validate ``path`` fully; raise :class:`InputError` listing every problem found. The YAML of a workspace's
+    inventory is parsed once per content (parsed_cache); the checks run every time."""
+    day = today or clock.today()
+    raw = safeio.read_bytes(path, max_bytes=MAX_BYTES, within=path.parent)
+    digest = hashlib.sha256(raw).hexdigest()
+    kept = parsed_cache.read(path.parent, digest)
+    if kept is not None:
+        inventory = _checked(path, LoadedYaml(file=display_path(path), data=kept, sha256=digest), day)
+        if isinstance(inventory, Inventory):
+            return LoadedInventory(inventory, path, digest)
+        # a problem found in kept data (a file named in it is gone, a date has passed): parse again to locate it
+    loaded = load_yaml_bytes(raw, display_path(path))
+    checked = _checked(path, loaded, day)
+    if not isinstance(checked, Inventory):
+        raise InputError(checked)
+    parsed_cache.keep(path.parent, digest, loaded.data)
+    return LoadedInventory(checked, path, digest)
+
+
+def _checked(path: Path, loaded: LoadedYaml, today: dt.date) -> Inventory | list[Problem]:
+    """The inventory, or every problem found in it."""
     if not isinstance(loaded.data, dict):
-        raise InputError([loaded.problem((), _("the inventory must be a mapping with 'organisations' and 'systems'"))])
+        return [loaded.problem((), _("the inventory must be a mapping with 'organisations' and 'systems'"))]
     problems: list[Problem] = crossref.check_references(loaded.data, loaded, path.parent)
     inventory: Inventory | None = None
     try:
@@ -36,7 +56,5 @@ def load_inventory(path: Path, *, today: dt.date | None = None) -> LoadedInvento
     except ValidationError as exc:
         problems += problems_from(exc, loaded, Inventory)
     if inventory is not None:
-        problems += crossref.check_dates(inventory, loaded, today or clock.today())
-    if problems or inventory is None:
-        raise InputError(problems)
-    return LoadedInventory(inventory, path, loaded.sha256)
+        problems += crossref.check_dates(inventory, loaded, today)
+    return inventory if inventory is not None and not problems else problems

@@ -23,8 +23,9 @@ def approvals_on(session: Session, day: dt.date) -> dict[str, DossierRow]:
     return approved
 
 
-def current_levels(session: Session, inv: Inventory, profiles: Path, today: dt.date) -> dict[str, int | None]:
-    rules = LevelRules(profiles)
+def current_levels(session: Session, inv: Inventory, profiles: Path, today: dt.date,
+                   rules: LevelRules | None = None) -> dict[str, int | None]:
+    rules = rules or LevelRules(profiles)
     approved = approvals_on(session, today)
     return {s.id: approved[s.id].approved_level if s.id in approved else rules.propose(s, today).level
             for s in inv.systems}

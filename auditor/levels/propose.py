@@ -90,6 +90,10 @@ class LevelRules:
     profiles: Path
     regimes: Regimes = field(init=False)
     _criteria: dict[str, CriteriaSet] = field(default_factory=dict, init=False)
+    # what propose() answered, by system, day and regime (with the very system asked about): one evaluation asks
+    # several times about each of a province's thousands of systems
+    _proposals: dict[tuple[str, dt.date, str | None], tuple[System, Proposal]] = field(default_factory=dict,
+                                                                                       init=False)
 
     def __post_init__(self) -> None:
         self.regimes = load_regimes(self.profiles)
@@ -103,5 +107,11 @@ class LevelRules:
         return self._criteria[regime_id]
 
     def propose(self, system: System, on: dt.date, regime_id: str | None = None) -> Proposal:
+        key = (system.id, on, regime_id)
+        kept = self._proposals.get(key)
+        if kept is not None and kept[0] is system:
+            return kept[1]
         regime = self.regime(on, regime_id)
-        return propose(system, self.criteria(regime.id), regime, on)
+        proposal = propose(system, self.criteria(regime.id), regime, on)
+        self._proposals[key] = (system, proposal)
+        return proposal

@@ -29,6 +29,7 @@ class Evaluation:
     standing: Standing
     budget: list[BudgetVerdict]
     dossiers: list[DossierRow]
+    level_rules: LevelRules  # with the levels it proposed on the day
 
 
 def evaluate_obligations(ctx: Context, day: dt.date, period_start: dt.date | None = None) -> Evaluation:
@@ -39,14 +40,15 @@ def evaluate_obligations(ctx: Context, day: dt.date, period_start: dt.date | Non
     rules = load_rules(profiles)
     regimes = load_regimes(profiles)
     records = load_records(ctx.ws.root, inv)
+    level_rules = LevelRules(profiles)
     with ctx.store.session() as s:
         dossiers = list(s.exec(select(DossierRow).order_by(col(DossierRow.id))))
-        standing = standing_on(s, inv, profiles, day)
+        standing = standing_on(s, inv, profiles, day, level_rules)
         for d in dossiers:
             s.expunge(d)
-    results = evaluate_levels(inv, dossiers, LevelRules(profiles), load_calendar(profiles), day, material_fields(rules),
+    results = evaluate_levels(inv, dossiers, level_rules, load_calendar(profiles), day, material_fields(rules),
                               period_start)
     verdicts = check_budget(load_budget(ctx.ws.root / BUDGET, inv), regimes)
     results += budget_results(verdicts, day, period_start)
     results += evaluate_records(inv, records, standing, regimes, rules, day, period_start)
-    return Evaluation(day, rules, results, records, standing, verdicts, dossiers)
+    return Evaluation(day, rules, results, records, standing, verdicts, dossiers, level_rules)

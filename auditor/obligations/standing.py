@@ -6,12 +6,14 @@ import datetime as dt
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from sqlalchemy import or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from auditor import clock
 from auditor.inventory.model import Inventory
 from auditor.levels.current import approvals_on, current_levels
+from auditor.levels.propose import LevelRules
 from auditor.obligations.records import Standing
 from auditor.store.tables import FindingRow, RiskAcceptanceRow, ScanRunRow, table_of
 from auditor.vocabulary import RunStatus
@@ -21,17 +23,16 @@ def open_findings_on(session: Session, day: dt.date) -> dict[str, Counter[str]]:
     """Per system and severity: findings open at the end of ``day`` and not under a risk acceptance then."""
     cutoff = clock.end_of_day(day)
     table = table_of(FindingRow)
-    accepted: dict[int, list[RiskAcceptanceRow]] = defaultdict(list)
+    accepted: set[int] = set()
     for acc in session.exec(select(RiskAcceptanceRow)):
-        accepted[acc.finding_id].append(acc)
+        if acc.accepted_at < cutoff and acc.expires_on >= day:
+            accepted.add(acc.finding_id)
     out: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in session.execute(sa_select(table.c.id, table.c.system_id, table.c.severity, table.c.first_seen,
-                                         table.c.resolved_at)):
-        if row.first_seen >= cutoff or (row.resolved_at is not None and row.resolved_at < cutoff):
-            continue
-        if any(a.accepted_at < cutoff and a.expires_on >= day for a in accepted.get(row.id, ())):
-            continue
-        out[row.system_id][row.severity] += 1
+    query = sa_select(table.c.id, table.c.system_id, table.c.severity).where(
+        table.c.first_seen < cutoff, or_(table.c.resolved_at.is_(None), table.c.resolved_at >= cutoff))
+    for finding_id, system_id, severity in session.execute(query):
+        if finding_id not in accepted:
+            out[system_id][severity] += 1
     return dict(out)
 
 
@@ -47,7 +48,8 @@ def last_scanned_on(session: Session, day: dt.date) -> dict[str, dt.datetime]:
     return out
 
 
-def standing_on(session: Session, inv: Inventory, profiles: Path, day: dt.date) -> Standing:
+def standing_on(session: Session, inv: Inventory, profiles: Path, day: dt.date,
+                rules: LevelRules | None = None) -> Standing:
     approved = {system: d.approved_on for system, d in approvals_on(session, day).items() if d.approved_on}
-    return Standing(current_levels(session, inv, profiles, day), approved, open_findings_on(session, day),
+    return Standing(current_levels(session, inv, profiles, day, rules), approved, open_findings_on(session, day),
                     last_scanned_on(session, day))

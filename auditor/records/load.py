@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +38,18 @@ class Records:
     def last_inspection(self, on: dt.date, *, system: str | None = None,
                         organisation: str | None = None) -> Inspection | None:
         """The latest inspection of a system (or of an organisation as a whole) on or before ``on``."""
-        done = [i for i in self.inspections if i.date <= on and (
-            (system is not None and i.system == system) or (organisation is not None and i.organisation == organisation))]
+        done = [i for i in self._inspections_of.get(("system", system), ()) if i.date <= on] if system else []
+        if organisation is not None:
+            done += [i for i in self._inspections_of.get(("organisation", organisation), ()) if i.date <= on]
         return max(done, key=lambda i: (i.date, i.id)) if done else None
+
+    @cached_property
+    def _inspections_of(self) -> dict[tuple[str, str], list[Inspection]]:
+        """The inspections by subject: a province's report asks for the last one of each of thousands of systems."""
+        index: dict[tuple[str, str], list[Inspection]] = defaultdict(list)
+        for i in self.inspections:
+            index[("system", i.system) if i.system else ("organisation", i.organisation or "")].append(i)
+        return index
 
     def response_plan(self, system_id: str) -> ResponsePlan | None:
         return next((p for p in self.response_plans if p.system == system_id), None)

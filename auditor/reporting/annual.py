@@ -7,6 +7,7 @@ rendered from it and nothing else.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -23,15 +24,24 @@ from auditor.dossier.workflow import deadlines, state_on
 from auditor.i18n import _, get_language, pick
 from auditor.inventory.model import Inventory, System
 from auditor.labels import label
-from auditor.levels.propose import LevelRules
 from auditor.levels.regimes import load_calendar, load_regimes
 from auditor.obligations.evaluate import Evaluation, evaluate_obligations
 from auditor.obligations.model import Result, RuleSpec, audit_fail_from, load_rules
 from auditor.problems import InputError, UserError
 from auditor.records.model import Drill
 from auditor.reporting.drill import response_times
-from auditor.reporting.leader import APPENDIX_ROWS, FORM08_PDF_ROWS, GRADE_ROWS, TOP, grades, heading, open_findings
+from auditor.reporting.leader import (
+    APPENDIX_ROWS,
+    FORM08_PDF_ROWS,
+    GRADE_ROWS,
+    INSPECTIONS_PDF_ROWS,
+    TOP,
+    grades,
+    heading,
+    open_findings,
+)
 from auditor.reporting.publish import Issuer, Published, csv_text, publish
+from auditor.reporting.render import PdfLater
 from auditor.store.tables import DossierRow, FindingRow, ReportRow, table_of
 from auditor.vocabulary import (
     SEVERITIES,
@@ -111,8 +121,7 @@ def _build(ctx: Context, year: int, today: dt.date) -> tuple[dict[str, Any], lis
     ev = evaluate_obligations(ctx, as_of, period_start=start)
     inv = ctx.loaded.inventory
     systems = [s for s in inv.systems if not (s.lifecycle is Lifecycle.RETIRED and (s.retired_on or start) < start)]
-    rules = LevelRules(profiles)
-    proposals = {s.id: rules.propose(s, as_of) for s in systems}
+    proposals = {s.id: ev.level_rules.propose(s, as_of) for s in systems}
     by_rule: dict[str, dict[str, Result]] = defaultdict(dict)
     for r in ev.results:
         by_rule[r.rule][r.subject] = r
@@ -124,7 +133,7 @@ def _build(ctx: Context, year: int, today: dt.date) -> tuple[dict[str, Any], lis
     counts = _counts(rows)
     kpis = _kpis(spec, ev)
     previous = _previous(ctx, year)
-    findings = open_findings(ctx, as_of)
+    findings = open_findings(ctx, as_of, ev.standing.levels)
     gaps = _gaps(inv, ev, as_of, findings)
     for k in kpis:
         k["previous"] = previous.get(k["id"])
@@ -152,6 +161,7 @@ def _build(ctx: Context, year: int, today: dt.date) -> tuple[dict[str, Any], lis
                    "overdue_gaps": sum(1 for g in gaps if g["overdue"]), "open_findings": len(unaccepted)},
         "appendix": {"findings": findings[:APPENDIX_ROWS], "total": len(findings)},
         "form08_in_pdf": len(rows) <= FORM08_PDF_ROWS,  # beyond that, one row per system is the CSV's job
+        "inspections_in_pdf": len(inspections) <= INSPECTIONS_PDF_ROWS,
     }, findings
 
 
@@ -257,16 +267,19 @@ def _findings_by_month(ctx: Context, start: dt.date, as_of: dt.date) -> dict[str
     lo = clock.start_of_day(start)
     hi = clock.end_of_day(as_of)
     months: dict[str, dict[str, int]] = {}
+    starts: list[dt.datetime] = []  # the first instant of each month in Vietnam, as the store keeps instants
     day = start.replace(day=1)
     while day <= as_of:
         months[day.strftime("%Y-%m")] = {sev: 0 for sev in SEVERITIES}
+        starts.append(clock.to_db(clock.start_of_day(day)))
         day = (day + dt.timedelta(days=32)).replace(day=1)
+    buckets = list(months.values())
     with ctx.store.session() as s:
         query = sa_select(table.c.first_seen, table.c.severity).where(table.c.first_seen >= lo, table.c.first_seen < hi)
         for first_seen, severity in s.execute(query):
-            bucket = months.get(clock.in_vietnam(first_seen).strftime("%Y-%m"))
-            if bucket is not None and severity in bucket:
-                bucket[severity] += 1
+            at = bisect_right(starts, first_seen if first_seen.tzinfo is None else clock.to_db(first_seen)) - 1
+            if at >= 0 and severity in buckets[at]:
+                buckets[at][severity] += 1
     return months
 
 
@@ -379,6 +392,14 @@ def _gaps_csv(snapshot: dict[str, Any]) -> str:
     return csv_text(header, rows)
 
 
+def _inspections_csv(snapshot: dict[str, Any]) -> str:
+    return csv_text([_("Inspection"), _("Subject"), _("Date"), _("Kind"), _("Performed by"), _("Independent"),
+                     _("Licensed"), _("Findings")],
+                    [[i["id"], i["system"] or i["organisation"], i["date"], label(i["kind"]), i["performed_by"],
+                      _("yes") if i["independent"] else _("no"), _("yes") if i["licensed_assessor"] else _("no"),
+                      i["findings"]] for i in snapshot["inspections"]])
+
+
 def _findings_csv(rows: list[dict[str, Any]]) -> str:
     """Every finding open at the end of the period (the PDF's appendix shows the most serious first)."""
     return csv_text([_("No."), _("Severity"), _("System"), _("Target"), _("Finding"), _("Since"),
@@ -391,16 +412,26 @@ def _findings_csv(rows: list[dict[str, Any]]) -> str:
 
 def publish_annual(ctx: Context, year: int, today: dt.date, out_dir: Path,
                    issuer: Issuer | None = None, account: str | None = None) -> tuple[dict[str, Any], Published]:
-    """Build the snapshot, then write the report (HTML, PDF, JSON, two CSV) and record it in the ledger."""
+    """Build the snapshot, then write the report (HTML, PDF, JSON, DOCX, four CSV) and record it in the ledger."""
+    with PdfLater(ctx.ws) as pdf:  # forked now: it loads WeasyPrint while the report is built
+        return _publish_annual(ctx, year, today, out_dir, issuer, account, pdf)
+
+
+def _publish_annual(ctx: Context, year: int, today: dt.date, out_dir: Path, issuer: Issuer | None,
+                    account: str | None, pdf: PdfLater) -> tuple[dict[str, Any], Published]:
     from auditor.reporting.charts import annual_charts
     from auditor.reporting.docx_export import annual_docx
 
     snapshot, findings = _build(ctx, year, today)
     vi = get_language() == "vi"
     stem = f"bao-cao-attt-{year}" if vi else f"annual-report-{year}-en"
-    published = publish(ctx, snapshot, "annual.html.j2", {"charts": annual_charts(snapshot)}, out_dir, stem,
-                        {"-he-thong" if vi else "-systems": _systems_csv(snapshot),
-                         "-ton-tai" if vi else "-gaps": _gaps_csv(snapshot),
-                         "-phat-hien" if vi else "-findings": _findings_csv(findings)}, issuer, account,
-                        lambda snap: {".docx": annual_docx(snap)})
+
+    def extra(snap: dict[str, Any]) -> dict[str, bytes]:
+        csvs = {"-he-thong" if vi else "-systems": _systems_csv(snap), "-ton-tai" if vi else "-gaps": _gaps_csv(snap),
+                "-kiem-tra" if vi else "-inspections": _inspections_csv(snap),
+                "-phat-hien" if vi else "-findings": _findings_csv(findings)}
+        return {f"{suffix}.csv": text.encode("utf-8") for suffix, text in csvs.items()} | {".docx": annual_docx(snap)}
+
+    published = publish(ctx, snapshot, "annual.html.j2", {"charts": annual_charts(snapshot)}, out_dir, stem, issuer,
+                        account, extra, pdf)
     return snapshot, published

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import or_
 from sqlalchemy import select as sa_select
@@ -30,11 +29,28 @@ TOP = 5
 APPENDIX_ROWS = 100  # the PDF's appendix; every open finding is in the CSV written beside it
 GRADE_ROWS = 30  # the systems graded worst on the leader's page; every grade is in the systems CSV
 FORM08_PDF_ROWS = 300  # up to this many systems the form 08 table is in the PDF; beyond, in the systems CSV
+INSPECTIONS_PDF_ROWS = 300  # up to this many inspections of the period are listed in the PDF; all in their CSV
 
 
-def open_findings(ctx: Context, as_of: dt.date) -> list[dict[str, Any]]:
+class _OpenRow(NamedTuple):
+    """The columns of a finding the report needs (not its detail: 200,000 JSON documents to parse for nothing)."""
+
+    id: int
+    check_id: str
+    system_id: str
+    target: str
+    severity: str
+    first_seen: dt.datetime
+    status: str = FindingStatus.OPEN.value  # it was open at the end of the day, whatever became of it since
+    last_seen: None = None
+    resolved_at: None = None
+    detail: dict[str, Any] = {}  # noqa: RUF012 - never mutated
+
+
+def open_findings(ctx: Context, as_of: dt.date, levels: dict[str, int | None] | None = None) -> list[dict[str, Any]]:
     """The findings open at the end of ``as_of`` (accepted ones included, marked), most serious first, each with
-    its responsible unit, due date and the catalogue's remediation."""
+    its responsible unit, due date and the catalogue's remediation. ``levels``: each system's level on the day,
+    when the caller has it already."""
     inv = ctx.loaded.inventory
     profiles = ctx.ws.content("profiles")
     catalogue = load_catalogue(ctx.ws.content("checks"))
@@ -42,8 +58,9 @@ def open_findings(ctx: Context, as_of: dt.date) -> list[dict[str, Any]]:
     end = clock.end_of_day(as_of)
     t = table_of(FindingRow)
     with ctx.store.session() as s:
-        rows = list(s.execute(sa_select(t).where(t.c.first_seen < end, or_(t.c.resolved_at.is_(None),
-                                                                               t.c.resolved_at >= end))))
+        rows = [_OpenRow(*r) for r in s.execute(
+            sa_select(t.c.id, t.c.check_id, t.c.system_id, t.c.target, t.c.severity, t.c.first_seen)
+            .where(t.c.first_seen < end, or_(t.c.resolved_at.is_(None), t.c.resolved_at >= end)))]
         accepted: dict[int, RiskAcceptanceRow] = {}
         for acc in s.exec(select(RiskAcceptanceRow).order_by(col(RiskAcceptanceRow.id))):
             if acc.accepted_at < end:
@@ -52,27 +69,36 @@ def open_findings(ctx: Context, as_of: dt.date) -> list[dict[str, Any]]:
         for a in s.exec(select(FindingAssignmentRow).order_by(col(FindingAssignmentRow.id))):
             if a.assigned_at < end:
                 assigned[a.finding_id] = a
-        levels = current_levels(s, inv, profiles, as_of)
+        if levels is None:
+            levels = current_levels(s, inv, profiles, as_of)
+    checks: dict[str, tuple[str, str]] = {}  # check → (title, remediation), in the language of the report
+    places: dict[str, tuple[str, str]] = {}  # system → (name, operator)
+    units: dict[str, str] = {}  # organisation → name
     out: list[dict[str, Any]] = []
-    for found in rows:
-        row = SimpleNamespace(**dict(found._mapping))
-        row.status = FindingStatus.OPEN.value  # it was open at the end of the day, whatever became of it since
+    for row in rows:
         view = effective_view(row, accepted.get(row.id), as_of)
-        system = inv.system(view.system)
-        operator = system.operator if system else view.system
-        r = remediation_of(view, operator, levels.get(view.system), policy, assigned.get(row.id))
-        spec = catalogue.checks.get(view.check)
+        if view.check not in checks:
+            spec = catalogue.checks.get(view.check)
+            checks[view.check] = (catalogue.title(view.check), spec.display_remediation() if spec else "")
+        title, remedy = checks[view.check]
+        if view.system not in places:
+            system = inv.system(view.system)
+            places[view.system] = ((pick(system.name, system.name_en), system.operator) if system
+                                   else (view.system, view.system))
+        system_name, operator = places[view.system]
+        first = clock.in_vietnam(row.first_seen).date()
+        r = remediation_of(view, operator, levels.get(view.system), policy, assigned.get(row.id), first)
+        if r.responsible not in units:
+            units[r.responsible] = inv.organisation_name(r.responsible) or r.responsible
         out.append({
-            "id": view.id, "check": view.check, "title": catalogue.title(view.check), "severity": view.severity.value,
-            "rank": view.severity.rank, "system": view.system,
-            "system_name": pick(system.name, system.name_en) if system else view.system, "target": view.target,
-            "first_seen": clock.in_vietnam(view.first_seen).date().isoformat(),
-            "responsible": r.responsible, "responsible_name": inv.organisation_name(r.responsible) or r.responsible,
+            "id": view.id, "check": view.check, "title": title, "severity": view.severity.value,
+            "rank": view.severity.rank, "system": view.system, "system_name": system_name, "target": view.target,
+            "first_seen": first.isoformat(),
+            "responsible": r.responsible, "responsible_name": units[r.responsible],
             "due_on": r.due_on.isoformat() if r.due_on else None, "overdue": r.overdue(as_of),
-            "state": r.state.value, "remediation": spec.display_remediation() if spec else "",
+            "state": r.state.value, "remediation": remedy,
             "accepted": view.acceptance if view.status is FindingStatus.ACCEPTED else None})
-    out.sort(key=lambda f: (-Severity(f["severity"]).rank, str(f["due_on"] or "9999"), str(f["system"]),
-                            str(f["target"])))
+    out.sort(key=lambda f: (-f["rank"], f["due_on"] or "9999", f["system"], f["target"]))
     return out
 
 

@@ -24,7 +24,7 @@ from auditor.inventory.model import Inventory
 from auditor.ledger.anchor import head
 from auditor.ledger.chain import append, canonical, sha256_hex
 from auditor.reporting.pdfsign import sign_pdf
-from auditor.reporting.render import output_dir, pdf_bytes, render_html
+from auditor.reporting.render import PdfLater, output_dir, render_html
 from auditor.store.tables import LedgerRow, ReportRow
 
 
@@ -56,7 +56,10 @@ def csv_text(header: list[str], rows: list[list[Any]]) -> str:
     buf.write("\ufeff")
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([inert(h) for h in header])
-    writer.writerows([inert(v) for v in row] for row in rows)
+    first = frozenset(FORMULA_START)
+    # inert() written out in the loop: a province's findings CSV has two million cells
+    writer.writerows([("" if v is None else "'" + v if isinstance(v, str) and v[:1] in first else v) for v in row]
+                     for row in rows)
     return buf.getvalue()
 
 
@@ -77,10 +80,15 @@ class Issuer:
 
 
 def publish(ctx: Context, snapshot: dict[str, Any], template: str, context: dict[str, Any], out_dir: Path, stem: str,
-            csvs: dict[str, str] | None = None, issuer: Issuer | None = None, account: str | None = None,
-            documents: Callable[[dict[str, Any]], dict[str, bytes]] | None = None) -> Published:
+            issuer: Issuer | None = None, account: str | None = None,
+            extra: Callable[[dict[str, Any]], dict[str, bytes]] | None = None, pdf: PdfLater | None = None) -> Published:
     """Render everything first, then write each file whole (never through a link), then record them. The snapshot
-    carries the ledger head it was made from (the anchor that `auditor verify --anchor` checks)."""
+    carries the ledger head it was made from (the anchor that `auditor verify --anchor` checks). ``extra``: the
+    other files made from the snapshot (CSV, DOCX), by name suffix; they are made while the PDF is laid out (by
+    ``pdf``, when the caller started it early)."""
+    if pdf is None:
+        with PdfLater(ctx.ws) as own:
+            return publish(ctx, snapshot, template, context, out_dir, stem, issuer, account, extra, own)
     with ctx.store.session() as s:
         anchor = head(s)
         snapshot["trust_anchors"] = trust_list(s)
@@ -89,15 +97,16 @@ def publish(ctx: Context, snapshot: dict[str, Any], template: str, context: dict
     output_dir(out_dir)
     html = render_html(ctx.ws, template, {**context, "r": snapshot, "snapshot_sha256": digest,
                                           "anchor": anchor.marker() if anchor else None})
-    pdf = pdf_bytes(ctx.ws, html)
-    if issuer is not None:
-        pdf = sign_pdf(pdf, issuer.signer, issuer.officer, field="BanHanh", slot=1, label=_("Issued by"),
-                       reason=_("Issue of the report"))
+    pdf.start(html)
     contents: dict[str, bytes] = {
-        f"{stem}.html": html.encode("utf-8"), f"{stem}.pdf": pdf,
+        f"{stem}.html": html.encode("utf-8"),
         f"{stem}.json": json.dumps(snapshot, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")}
-    contents |= {f"{stem}{suffix}.csv": text.encode("utf-8") for suffix, text in (csvs or {}).items()}
-    contents |= {f"{stem}{suffix}": data for suffix, data in (documents(snapshot) if documents else {}).items()}
+    contents |= {f"{stem}{suffix}": data for suffix, data in (extra(snapshot) if extra else {}).items()}
+    document = pdf.result()
+    if issuer is not None:
+        document = sign_pdf(document, issuer.signer, issuer.officer, field="BanHanh", slot=1, label=_("Issued by"),
+                            reason=_("Issue of the report"))
+    contents[f"{stem}.pdf"] = document
     written: list[Path] = []
     for name, data in sorted(contents.items()):
         safeio.write_bytes(out_dir / name, data)

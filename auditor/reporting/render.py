@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import gc
 import mimetypes
 import os
+import tempfile
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.exceptions import SecurityError
@@ -117,6 +120,98 @@ def pdf_bytes(ws: Workspace, html: str) -> bytes:
     pdf = HTML(string=html, base_url=str(ws.content("reports")), url_fetcher=assets_only(ws)).write_pdf()
     assert isinstance(pdf, bytes)
     return pdf
+
+
+class PdfLater:
+    """A PDF laid out in a forked process while the caller goes on: started before the report is built (the
+    process loads WeasyPrint meanwhile), handed the HTML when it is ready, and waited for once the report's other
+    files are written. A province's report spends seconds in each part; on two cores they overlap.
+
+    Only from a single-threaded process (the command line): forking a threaded server is not safe, and there the
+    PDF is made in place, as it is when the machine has one core. Should the child fail for any reason, the PDF is
+    made in place too, so that an error is raised here as it would have been. Use it as a context manager: leaving
+    it always collects the child."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self._html: str | None = None
+        self._data: bytes | None = None
+        self._pid: int | None = None
+        self._pipe: int | None = None
+        self._out: Any = None
+        if not hasattr(os, "fork") or threading.active_count() > 1 or (os.cpu_count() or 1) < 2:
+            return
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        read_end, self._pipe = os.pipe()
+        gc.freeze()  # the child's collector leaves the parent's objects alone: their pages stay shared
+        try:
+            pid = os.fork()
+        finally:
+            gc.unfreeze()
+        if pid == 0:
+            os.close(self._pipe)
+            self._child(read_end)
+        os.close(read_end)
+        self._pid = pid
+
+    def _child(self, read_end: int) -> NoReturn:
+        code = 1
+        try:
+            import weasyprint  # noqa: F401 - loaded while the parent builds the report
+
+            with os.fdopen(read_end, "rb") as fh:
+                html = fh.read()
+            if html:
+                self._out.write(pdf_bytes(self.ws, html.decode("utf-8")))
+                self._out.flush()
+                code = 0
+        finally:
+            os._exit(code)  # never the parent's exit handlers, never its buffers
+
+    def __enter__(self) -> PdfLater:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self, html: str) -> None:
+        """Lay out ``html``."""
+        self._html = html
+        if self._pipe is None:
+            self._data = pdf_bytes(self.ws, html)
+            return
+        try:
+            with os.fdopen(self._pipe, "wb") as fh:
+                fh.write(html.encode("utf-8"))
+        except OSError:
+            pass  # the child is gone: result() makes the PDF in place
+        self._pipe = None
+
+    def result(self) -> bytes:
+        """The PDF of the HTML given to start()."""
+        if self._data is None:
+            assert self._html is not None, "start() first"
+            done = self._wait()
+            data = self._out.read() if done else b""
+            self._data = data if done and data.startswith(b"%PDF") else pdf_bytes(self.ws, self._html)
+        return self._data
+
+    def _wait(self) -> bool:
+        if self._pipe is not None:
+            os.close(self._pipe)
+            self._pipe = None
+        if self._pid is None:
+            return False
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = None
+        self._out.seek(0)
+        return os.waitstatus_to_exitcode(status) == 0
+
+    def close(self) -> None:
+        self._wait()
+        if self._out is not None:
+            self._out.close()
+            self._out = None
 
 
 def write_html_pdf(ws: Workspace, template: str, context: dict[str, Any], out_dir: Path, stem: str) -> list[Path]:
