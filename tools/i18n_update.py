@@ -1,4 +1,4 @@
-"""Extract the messages marked with _() and merge them into the Vietnamese catalogue.
+"""Extract the messages marked with _() and the command line's help texts, and merge them into the Vietnamese catalogue.
 
     python tools/i18n_update.py          # update auditor/locale/vi/LC_MESSAGES/auditor.po, list untranslated
 """
@@ -13,6 +13,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 PO = ROOT / "auditor" / "locale" / "vi" / "LC_MESSAGES" / "auditor.po"
 
 
@@ -25,6 +26,13 @@ def extracted() -> list[str]:
                                                                        keywords={"_": None}):
             if isinstance(message, str) and message and message not in ids:
                 ids.append(message)
+    # the help of every command and option (`--help` is translated: auditor/cli/help_text.py)
+    import typer.main
+
+    from auditor.cli import app
+    from auditor.cli.help_text import help_texts
+
+    ids += [t for t in help_texts(typer.main.get_command(app)) if t not in ids]
     return ids
 
 

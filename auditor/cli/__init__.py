@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gc
+import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from auditor import __version__
 from auditor.cli import (
@@ -29,12 +32,24 @@ from auditor.cli import (
     verify_cmd,
 )
 from auditor.cli.common import LangOpt, handle_errors, out, say
+from auditor.cli.help_text import help_language, translate_help
 from auditor.i18n import _
 from auditor.problems import display_path
 from auditor.workspace import init_workspace
 
+
+class _AuditorGroup(TyperGroup):
+    """The root command: --help comes in the language of the messages."""
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
+        help_language(sys.argv[1:] if args is None else args)
+        translate_help(self)
+        return super().main(args, *rest, **kwargs)
+
+
 app = typer.Typer(
     name="auditor",
+    cls=_AuditorGroup,
     help="Information-security compliance auditor for Vietnamese state bodies.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
