@@ -14,7 +14,7 @@ from auditor.cli.status_cmd import VERDICT_STYLE
 from auditor.i18n import _
 from auditor.labels import label
 from auditor.levels.regimes import load_regimes
-from auditor.reporting.render import vnd
+from auditor.textformat import day, vnd
 from auditor.vocabulary import Verdict
 
 app = typer.Typer(help="The cybersecurity share of IT plans and projects.", no_args_is_help=True)
@@ -47,7 +47,7 @@ def check(year: Annotated[int | None, typer.Option("--year", help="Only plans ap
             threshold = f"{v.threshold_percent}%" if v.threshold_percent is not None else (
                 _("a line") if v.rule else "—")
             style = VERDICT_STYLE[v.verdict]
-            t.add_row(f"{plain(v.plan.title)} [dim]({v.plan.id})[/dim]", v.plan.approved_on.isoformat(), vnd(v.plan.total),
+            t.add_row(f"{plain(v.plan.title)} [dim]({v.plan.id})[/dim]", day(v.plan.approved_on), vnd(v.plan.total),
                       vnd(v.security), f"{v.share_percent}%", f"{threshold} [dim]{plain(v.reference or '')}[/dim]",
                       f"[{style}]{label(v.verdict)}[/{style}]")
         out.print(t)

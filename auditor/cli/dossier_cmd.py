@@ -27,6 +27,7 @@ from auditor.obligations.levels import deadline_label
 from auditor.problems import display_path
 from auditor.services import dossiers
 from auditor.store.tables import DossierRow
+from auditor.textformat import day
 
 app = typer.Typer(help="Level dossiers and their appraisal and approval.", no_args_is_help=True)
 SignerOpt = Annotated[str, typer.Option("--signer", help="Name and title of the person acting.")]
@@ -69,7 +70,7 @@ def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt
         t.add_column(column)
     for v in views:
         d = v.row
-        limits = "; ".join(f"{x.step} {x.due.isoformat()} {deadline_label(x.status)}" for x in v.deadlines)
+        limits = "; ".join(f"{label(x.step)} {day(x.due)} {deadline_label(x.status)}" for x in v.deadlines)
         t.add_row(str(d.id), d.system_id, str(d.version), label(d.state),
                   str(d.approved_level or d.proposed_level), d.regime, limits)
     out.print(t)

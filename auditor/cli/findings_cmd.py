@@ -42,6 +42,7 @@ from auditor.labels import label
 from auditor.obligations.model import audit_fail_from, load_rules
 from auditor.services.findings import accept_finding, assign_finding
 from auditor.services.overview import NotFound, finding_detail
+from auditor.textformat import day, moment
 
 app = typer.Typer(help="Show findings and accept risks.", invoke_without_command=True)
 
@@ -104,7 +105,7 @@ def accept_cmd(
         print_json({"finding": finding_id, "acceptance": acc.id, "expires_on": expires.isoformat(),
                     "accepted_by": acc.accepted_by})
     else:
-        say(_("Risk accepted on finding {id} until {date} by {by}.").format(id=finding_id, date=expires.isoformat(),
+        say(_("Risk accepted on finding {id} until {date} by {by}.").format(id=finding_id, date=day(expires),
                                                                             by=acc.accepted_by))
 
 
@@ -127,10 +128,10 @@ def show_cmd(finding_id: Annotated[int, typer.Argument(help="The finding's numbe
     t = Table(show_header=False, box=None)
     for name, value in ((_("Severity"), label(v.severity)), (_("Status"), label(v.status)),
                         (_("System"), v.system), (_("Target"), v.target), (_("Check"), v.check),
-                        (_("First seen"), v.first_seen.strftime("%Y-%m-%d %H:%M")),
-                        (_("Last seen"), v.last_seen.strftime("%Y-%m-%d %H:%M")),
+                        (_("First seen"), moment(v.first_seen)),
+                        (_("Last seen"), moment(v.last_seen)),
                         (_("Responsible unit"), r.responsible),
-                        (_("Due"), (r.due_on.isoformat() if r.due_on else "—")
+                        (_("Due"), day(r.due_on)
                          + (" " + _("(overdue)") if r.overdue(detail.today) else "")),
                         (_("Remediation state"), label(r.state.value)), (_("Basis"), r.basis)):
         t.add_row(name, plain(value))
@@ -140,7 +141,7 @@ def show_cmd(finding_id: Annotated[int, typer.Argument(help="The finding's numbe
         say(f"  {key}: {value}")
     say(_("Remediation: {text}").format(text=detail.remediation or "—"))
     for a in detail.acceptances:
-        say(_("Risk accepted by {by} until {date}: {why}").format(by=a.accepted_by, date=a.expires_on.isoformat(),
+        say(_("Risk accepted by {by} until {date}: {why}").format(by=a.accepted_by, date=day(a.expires_on),
                                                                  why=a.justification))
     for h in detail.history:
         say(f"  #{h.seq} {clock.stamp(h.at)} {h.kind} " + "; ".join(f"{k}: {x}" for k, x in h.summary.items()))
@@ -168,4 +169,4 @@ def assign_cmd(
     else:
         say(_("Finding {id} assigned to {org}{due}; state: {state}.").format(
             id=finding_id, org=row.organisation_id,
-            due=_(", due {date}").format(date=row.due_on.isoformat()) if row.due_on else "", state=label(row.state)))
+            due=_(", due {date}").format(date=day(row.due_on)) if row.due_on else "", state=label(row.state)))

@@ -9,6 +9,7 @@ from auditor.cli.common import out, plain
 from auditor.findings.lifecycle import FindingView
 from auditor.i18n import _
 from auditor.labels import label
+from auditor.textformat import moment
 from auditor.vocabulary import Severity, finding_fails_audit
 
 
@@ -36,7 +37,7 @@ def findings_table(views: list[FindingView], catalogue: Catalogue, title: str, w
             t.add_row(str(v.id), severity, v.system, plain(v.target), v.check)
         else:
             t.add_row(str(v.id), severity, label(v.status), v.system, plain(v.target),
-                      f"{plain(catalogue.title(v.check))} [dim]({v.check})[/dim]", v.last_seen.strftime("%Y-%m-%d %H:%M"))
+                      f"{plain(catalogue.title(v.check))} [dim]({v.check})[/dim]", moment(v.last_seen))
     return t
 
 

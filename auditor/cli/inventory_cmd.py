@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import typer
@@ -16,6 +17,7 @@ from auditor.problems import display_path
 from auditor.store.db import Store, open_store
 from auditor.store.sync import SyncResult, sync_inventory
 from auditor.store.tables import InventoryImportRow, OrganisationRow, SystemRow
+from auditor.textformat import day, number
 from auditor.workspace import Workspace, find_workspace
 
 app = typer.Typer(help="Validate, load and list the inventory.", no_args_is_help=True)
@@ -64,10 +66,11 @@ def load(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt 
 def _facts_summary(facts: dict[str, Any]) -> str:
     parts = []
     if facts.get("information"):
-        parts.append("/".join(facts["information"]))
+        parts.append(", ".join(label(i) for i in facts["information"]))
     pd = facts.get("personal_data_subjects")
     if pd:
-        parts.append(_("personal data {basic:,} + {sensitive:,} sensitive").format(**pd))
+        parts.append(_("personal data {basic} + {sensitive} sensitive").format(
+            basic=number(int(pd.get("basic") or 0)), sensitive=number(int(pd.get("sensitive") or 0))))
     if facts.get("online_public_service_level") is not None:
         parts.append(_("online service level {n}").format(n=facts["online_public_service_level"]))
     if facts.get("administrative_procedures"):
@@ -110,15 +113,34 @@ def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt
         })
         return
     t = Table(title=_("Organisations"))
-    for column in (_("Id"), _("Name"), _("Roles")):
-        t.add_column(column)
+    t.add_column(_("Id"), no_wrap=True)
+    t.add_column(_("Name"))
+    t.add_column(_("Roles"))
     for o in orgs:
-        t.add_row(o.id, plain(o.name), ", ".join(o.roles))
+        t.add_row(o.id, plain(o.name), ", ".join(label(r) for r in o.roles))
     out.print(t)
+    out.print(systems_table(systems, out.width))
+
+
+def systems_table(systems: Sequence[SystemRow], width: int) -> Table:
+    """The systems as a table that fits the terminal: ids and dates are never cut; at 80 columns the owner and
+    operator share a column, and the facts for the level are shown from 120 columns (`level propose` has them)."""
+    wide = width >= 120
     t = Table(title=_("Information systems"))
-    for column in (_("Id"), _("Name"), _("Owner"), _("Operator"), _("State"), _("Go-live"), _("Facts for the level")):
-        t.add_column(column)
+    t.add_column(_("Id"), no_wrap=True)
+    t.add_column(_("Name"), min_width=10)
+    if wide:
+        t.add_column(_("Owner"), overflow="fold")
+        t.add_column(_("Operator"), overflow="fold")
+    else:
+        t.add_column(_("Owner / operator"), overflow="fold")
+    t.add_column(_("State"))
+    t.add_column(_("Go-live"), min_width=10)
+    if wide:
+        t.add_column(_("Facts for the level"))
     for r in systems:
-        t.add_row(r.id, plain(r.name), r.owner_id, r.operator_id, label(r.lifecycle),
-                  r.go_live.isoformat() if r.go_live else "—", _facts_summary(r.facts))
-    out.print(t)
+        units = [r.owner_id, r.operator_id] if wide else [
+            r.owner_id if r.owner_id == r.operator_id else f"{r.owner_id} / {r.operator_id}"]
+        facts = [_facts_summary(r.facts)] if wide else []
+        t.add_row(r.id, plain(r.name), *units, label(r.lifecycle), day(r.go_live), *facts)
+    return t

@@ -15,6 +15,7 @@ from auditor.labels import label
 from auditor.problems import InputError, display_path
 from auditor.records.load import Records, load_records
 from auditor.services.records import add_record
+from auditor.textformat import day
 from auditor.yamlsafe import load_yaml, load_yaml_text
 
 app = typer.Typer(help="Inspections, drills, incident-response plans and deployment status.", no_args_is_help=True)
@@ -45,20 +46,20 @@ def list_cmd(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: Json
                 _("Findings")):
         t.add_column(col)
     for i in records.inspections:
-        t.add_row(i.id, i.subject, i.date.isoformat(), label(i.kind), plain(i.performed_by), _yes(i.independent),
+        t.add_row(i.id, i.subject, day(i.date), label(i.kind), plain(i.performed_by), _yes(i.independent),
                   _yes(i.licensed_assessor), str(i.findings))
     out.print(t)
     t = Table(title=_("Drills"), title_justify="left")
     for col in (_("Id"), _("Date"), _("Kind"), _("Title"), _("Systems"), _("Follow-up actions")):
         t.add_column(col)
     for d in records.drills:
-        t.add_row(d.id, d.date.isoformat(), label(d.kind), plain(d.title), ", ".join(d.systems), str(len(d.follow_up)))
+        t.add_row(d.id, day(d.date), label(d.kind), plain(d.title), ", ".join(d.systems), str(len(d.follow_up)))
     out.print(t)
     t = Table(title=_("Incident-response plans"), title_justify="left")
     for col in (_("System"), _("Document"), _("Approved on"), _("Last reviewed")):
         t.add_column(col)
     for r in records.response_plans:
-        t.add_row(r.system, plain(r.document), r.approved_on.isoformat(), r.reviewed.isoformat())
+        t.add_row(r.system, plain(r.document), day(r.approved_on), day(r.reviewed))
     out.print(t)
 
 

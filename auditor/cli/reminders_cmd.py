@@ -14,6 +14,7 @@ from auditor.i18n import _
 from auditor.labels import label
 from auditor.services.notify import send_reminders
 from auditor.services.reminders import by_unit, reminders
+from auditor.textformat import day
 
 
 @handle_errors
@@ -53,6 +54,6 @@ def reminders_cmd(
         for column in (_("Due"), _("Kind"), _("Subject"), _("What")):
             t.add_column(column)
         for r in group:
-            due = r.due.isoformat() + (" " + _("(overdue)") if r.overdue(today) else "")
+            due = day(r.due) + (" " + _("(overdue)") if r.overdue(today) else "")
             t.add_row(due, label(r.kind), plain(r.subject), plain(r.what))
         out.print(t)

@@ -14,6 +14,7 @@ from auditor.i18n import _
 from auditor.levels.current import current_levels
 from auditor.scheduler import Scheduler, file_lock, jobs, load_schedule, mark_interrupted, scan_lock
 from auditor.services.notify import load_notifications, send_reminders
+from auditor.textformat import moment
 
 app = typer.Typer(help="Run the checks on their schedule.", no_args_is_help=True)
 
@@ -71,6 +72,6 @@ def status(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOp
     for j in items:
         nd = j.next_due()
         t.add_row(j.family, j.system, f"{j.interval.total_seconds() / 3600:g} h",
-                  j.last_started.strftime("%Y-%m-%d %H:%M") if j.last_started else "—", j.last_status or "—",
-                  _("now") if j.due(now) else (nd.strftime("%Y-%m-%d %H:%M") if nd else "—"))
+                  moment(j.last_started), j.last_status or "—",
+                  _("now") if j.due(now) else moment(nd))
     out.print(t)

@@ -8,7 +8,8 @@ import datetime as dt
 from auditor.budget.check import BUDGET, BudgetVerdict
 from auditor.i18n import _
 from auditor.obligations.model import Result
-from auditor.reporting.render import vnd
+from auditor.textformat import day as day_text
+from auditor.textformat import vnd
 from auditor.vocabulary import Verdict
 
 RULE = "budget.share"
@@ -22,16 +23,16 @@ def budget_results(verdicts: list[BudgetVerdict], day: dt.date, period_start: dt
             evidence = _("{file} declares no plan or project: the share cannot be judged").format(file=BUDGET)
         elif period_start is None:
             evidence = _("no plan or project in {file} was approved by {date}: the share cannot be judged").format(
-                file=BUDGET, date=day.isoformat())
+                file=BUDGET, date=day_text(day))
         else:
             evidence = _("no plan or project in {file} was approved between {start} and {date}: the share cannot be "
-                         "judged").format(file=BUDGET, start=period_start.isoformat(), date=day.isoformat())
+                         "judged").format(file=BUDGET, start=day_text(period_start), date=day_text(day))
         return [Result(RULE, BUDGET, Verdict.INDETERMINATE, evidence, {"plans": 0})]
     out = []
     for v in chosen:
         if v.rule is None:
             evidence = _("no share applies to a {kind} approved on {date}").format(kind=v.plan.kind,
-                                                                                    date=v.plan.approved_on)
+                                                                                    date=day_text(v.plan.approved_on))
         elif v.threshold_percent is None:
             evidence = _("security lines: {security} đồng ({reference})").format(security=vnd(v.security),
                                                                                 reference=v.reference)

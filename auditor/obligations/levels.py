@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from auditor.dossier.workflow import deadlines, state_on
 from auditor.i18n import _
 from auditor.inventory.model import Inventory, System
+from auditor.labels import label
 from auditor.levels.material import material_changes
 from auditor.levels.propose import LevelRules
 from auditor.levels.regimes import Calendar
 from auditor.obligations.model import Result
 from auditor.store.tables import DossierRow
+from auditor.textformat import day
 from auditor.vocabulary import DossierState, Lifecycle, Verdict
 
 
@@ -45,7 +47,7 @@ def evaluate_levels(inv: Inventory, dossiers: list[DossierRow], rules: LevelRule
             status = dl.status(today)
             verdict = Verdict.FAIL if status in ("late", "overdue") else Verdict.PASS
             out.append(Result("dossier.time_limits", f"{d.system_id} (dossier {d.id})", verdict,
-                              _("{step}: due {due}, {status}").format(step=dl.step, due=dl.due,
+                              _("{step}: due {due}, {status}").format(step=label(dl.step), due=day(dl.due),
                                                                      status=deadline_label(status)),
                               {"dossier": d.id, "step": dl.step, "due": dl.due.isoformat(), "status": status}))
     return out
@@ -61,9 +63,9 @@ def _approved(s: System, approved: DossierRow | None, rules: LevelRules, today: 
             return Result(rule, s.id, Verdict.NOT_APPLICABLE, _(
                 "the system is {state}; under investment since {since}, it may finish its appraisal and approval "
                 "under {regime} by {due} ({reference})").format(
-                state=s.lifecycle, since=s.investment_decided_on, regime=finish.regime, due=due,
+                state=label(s.lifecycle), since=day(s.investment_decided_on), regime=finish.regime, due=day(due),
                 reference=finish.reference), {"due": due.isoformat(), "transition": finish.id})
-        return Result(rule, s.id, Verdict.NOT_APPLICABLE, _("the system is {state}").format(state=s.lifecycle))
+        return Result(rule, s.id, Verdict.NOT_APPLICABLE, _("the system is {state}").format(state=label(s.lifecycle)))
     if approved is None:
         return Result(rule, s.id, Verdict.FAIL, _("no approved level"))
     level = approved.approved_level or 0
@@ -79,9 +81,9 @@ def _approved(s: System, approved: DossierRow | None, rules: LevelRules, today: 
             return Result(rule, s.id, Verdict.PASS, _(
                 "level {level} approved by decision {decision} of {date} under {old}, kept ({reference}); the "
                 "measures of {new} for it are due by {due} (under {new} the proposal would be level {proposed})").format(
-                level=level, decision=approved.decision_number, date=approved.approved_on, old=approved.regime,
-                reference=kept.reference, new=new.regime, due=kept.measures_due,
-                proposed=new.level if new.level is not None else "?"), detail)
+                level=level, decision=approved.decision_number, date=day(approved.approved_on), old=approved.regime,
+                reference=kept.reference, new=new.regime, due=day(kept.measures_due),
+                proposed=new.level if new.level is not None else _("not determined")), detail)
     else:
         proposal = rules.propose(s, today)
     if proposal.level is None:
@@ -92,7 +94,7 @@ def _approved(s: System, approved: DossierRow | None, rules: LevelRules, today: 
                                                   "proposed level {proposed} ({regime})").format(
             approved=level, decision=approved.decision_number, proposed=proposal.level, regime=proposal.regime), detail)
     return Result(rule, s.id, Verdict.PASS, _("level {level} approved by decision {decision} of {date}").format(
-        level=level, decision=approved.decision_number, date=approved.approved_on), detail)
+        level=level, decision=approved.decision_number, date=day(approved.approved_on)), detail)
 
 
 def _golive(s: System, approved: DossierRow | None, rules: LevelRules, today: dt.date,
@@ -103,12 +105,12 @@ def _golive(s: System, approved: DossierRow | None, rules: LevelRules, today: dt
         return Result(rule, s.id, Verdict.NOT_APPLICABLE, _("not live yet"))
     if s.go_live < nd85_start:
         return Result(rule, s.id, Verdict.NOT_APPLICABLE,
-                      _("went live on {date}, before the rule existed").format(date=s.go_live))
+                      _("went live on {date}, before the rule existed").format(date=day(s.go_live)))
     if period_start is not None and s.go_live < period_start:
         return Result(rule, s.id, Verdict.NOT_APPLICABLE, _("went live on {date}, before this reporting period")
-                      .format(date=s.go_live))
+                      .format(date=day(s.go_live)))
     if approved is None or approved.approved_on is None:
-        return Result(rule, s.id, Verdict.FAIL, _("live since {date} without an approved level").format(date=s.go_live))
+        return Result(rule, s.id, Verdict.FAIL, _("live since {date} without an approved level").format(date=day(s.go_live)))
     if s.go_live < approved.approved_on:
         return Result(rule, s.id, Verdict.FAIL, _("went live on {live}, before the approval of {approved}").format(
             live=s.go_live, approved=approved.approved_on), {"dossier": approved.id})
@@ -135,10 +137,10 @@ def _current(s: System, approved: DossierRow | None, material: Sequence[str]) ->
         more = len(changes) - 5
         return Result(rule, s.id, Verdict.FAIL, _(
             "changed since the approval of {date}, re-approval needed: {changes}").format(
-            date=approved.approved_on, changes=shown + (f"; (+{more})" if more > 0 else "")),
+            date=day(approved.approved_on), changes=shown + (f"; (+{more})" if more > 0 else "")),
             {"dossier": approved.id, "changes": [c.as_json() for c in changes]})
     return Result(rule, s.id, Verdict.PASS, _("unchanged since the approval of {date}").format(
-        date=approved.approved_on), {"dossier": approved.id})
+        date=day(approved.approved_on)), {"dossier": approved.id})
 
 
 def _procedures(s: System, approved: DossierRow | None) -> Result:

@@ -15,6 +15,7 @@ from auditor.levels.regimes import Regimes
 from auditor.obligations.model import Result, RuleSpec, audit_fail_from
 from auditor.records.load import Records
 from auditor.records.model import Inspection
+from auditor.textformat import by_severity, day
 from auditor.vocabulary import SEVERITIES, FindingStatus, Severity, Verdict, finding_fails_audit
 
 
@@ -34,7 +35,7 @@ def _periodic(rule: str, subject: str, last: Inspection | None, baseline: dt.dat
         due = clock.add_months(last.date, months)
         detail = {**detail, "last": last.date.isoformat(), "inspection": last.id, "due": due.isoformat()}
         evidence = _("last inspected on {date} by {by} ({id}); next due by {due} (every {months} months)").format(
-            date=last.date, by=last.performed_by, id=last.id, due=due, months=months)
+            date=day(last.date), by=last.performed_by, id=last.id, due=day(due), months=months)
         return Result(rule, subject, Verdict.FAIL if today > due else Verdict.PASS, evidence, detail)
     if baseline is None:
         return Result(rule, subject, Verdict.FAIL, _("never inspected"), detail)
@@ -42,10 +43,10 @@ def _periodic(rule: str, subject: str, last: Inspection | None, baseline: dt.dat
     detail = {**detail, "last": None, "due": due.isoformat()}
     if today > due:
         return Result(rule, subject, Verdict.FAIL,
-                      _("never inspected; the first inspection was due by {due}").format(due=due), detail)
+                      _("never inspected; the first inspection was due by {due}").format(due=day(due)), detail)
     # not due yet: nothing to judge (and no "inspected on time" to count)
     return Result(rule, subject, Verdict.NOT_APPLICABLE,
-                  _("not inspected yet; the first inspection is due by {due}").format(due=due), detail)
+                  _("not inspected yet; the first inspection is due by {due}").format(due=day(due)), detail)
 
 
 def evaluate_records(inv: Inventory, records: Records, standing: Standing, regimes: Regimes,
@@ -100,7 +101,7 @@ def _system_inspections(s: System, records: Records, standing: Standing, months_
         verdict = Verdict.PASS if last.licensed_assessor else Verdict.FAIL
         evidence = (_("inspection {id} of {date} by {by}, a licensed assessor ({licence})") if last.licensed_assessor
                     else _("inspection {id} of {date} by {by}, not a licensed assessor")).format(
-            id=last.id, date=last.date, by=last.performed_by, licence=last.licence or "—")
+            id=last.id, date=day(last.date), by=last.performed_by, licence=last.licence or "—")
         out.append(Result("inspection.licensed_assessor", s.id, verdict, evidence, {"inspection": last.id}))
     return out
 
@@ -135,7 +136,7 @@ def _drills(in_service: list[System], records: Records, today: dt.date, period_s
                       key=lambda d: d.date)
         if held:
             out.append(Result("drill.live_fire_yearly", str(year), Verdict.PASS, _("live-fire drill {id} on {date}: {title}")
-                              .format(id=held[0].id, date=held[0].date, title=held[0].title),
+                              .format(id=held[0].id, date=day(held[0].date), title=held[0].title),
                               {"drills": [d.id for d in held]}))
         else:
             tabletop = [d.id for d in records.drills if d.date.year == year and d.date <= today]
@@ -150,7 +151,7 @@ def _response_plan(s: System, records: Records, level: int | None, from_level: i
     rule = "response_plan.current"
     if level is None or level < from_level:
         return Result(rule, s.id, Verdict.NOT_APPLICABLE, _("level {level}: required from level {from_level}").format(
-            level=level if level is not None else "?", from_level=from_level))
+            level=level if level is not None else _("not determined"), from_level=from_level))
     plan = records.response_plan(s.id)
     if plan is None or plan.approved_on > today:
         return Result(rule, s.id, Verdict.FAIL, _("no approved incident-response plan"))
@@ -160,9 +161,9 @@ def _response_plan(s: System, records: Records, level: int | None, from_level: i
               "due": due.isoformat()}
     if today > due:
         return Result(rule, s.id, Verdict.FAIL, _("plan {document} last reviewed on {reviewed}; a review was due by {due}")
-                      .format(document=plan.document, reviewed=reviewed, due=due), detail)
+                      .format(document=plan.document, reviewed=day(reviewed), due=day(due)), detail)
     return Result(rule, s.id, Verdict.PASS, _("plan {document}, approved on {approved}, reviewed on {reviewed}").format(
-        document=plan.document, approved=plan.approved_on, reviewed=reviewed), detail)
+        document=plan.document, approved=day(plan.approved_on), reviewed=day(reviewed)), detail)
 
 
 def _findings(s: System, counts: Counter[str], scanned: dt.datetime | None, fail_from: Severity,
@@ -173,9 +174,8 @@ def _findings(s: System, counts: Counter[str], scanned: dt.datetime | None, fail
     if scanned is None and not counts:
         # never judged by a scan: it has not been shown to be free of findings
         return Result(rule, s.id, Verdict.INDETERMINATE, _("not scanned by {date}: no technical evidence").format(
-            date=today.isoformat()))
+            date=day(today)))
     detail: dict[str, Any] = {sev.value: counts.get(sev, 0) for sev in SEVERITIES}
-    shown = ", ".join(f"{sev} {counts[sev]}" for sev in SEVERITIES if counts.get(sev))
     failing = any(counts.get(sev, 0) and finding_fails_audit(FindingStatus.OPEN, sev, fail_from) for sev in SEVERITIES)
     verdict = Verdict.FAIL if failing else Verdict.PASS
-    return Result(rule, s.id, verdict, _("open findings: {counts}").format(counts=shown or "0"), detail)
+    return Result(rule, s.id, verdict, _("open findings: {counts}").format(counts=by_severity(counts)), detail)

@@ -138,6 +138,7 @@ def _build(ctx: Context, year: int, today: dt.date) -> tuple[dict[str, Any], lis
     for k in kpis:
         k["previous"] = previous.get(k["id"])
     unaccepted = [f for f in findings if not f["accepted"]]
+    scanned = bool(ev.standing.last_scanned) or bool(findings)  # else a count of 0 would claim what no scan showed
     regime = load_regimes(profiles).in_force(as_of)
     return {
         "kind": "annual", "format": "auditor-annual-report/1", "year": year, "lang": get_language(),
@@ -148,7 +149,7 @@ def _build(ctx: Context, year: int, today: dt.date) -> tuple[dict[str, Any], lis
         "regime": regime.id, "regime_title": regime.display_title(),
         "counts": counts, "kpis": kpis, "systems": rows,
         "findings": {"open_by_severity": {sev: sum(c.get(sev, 0) for c in open_now.values()) for sev in SEVERITIES},
-                     "opened_by_month": monthly},
+                     "opened_by_month": monthly, "scanned": scanned},
         "levels": dict(sorted(Counter(str(r["proposed_level"] or "?") for r in rows).items())),
         "budget": budget, "drills": drills, "inspections": inspections,
         "gaps": gaps, "gaps_by_owner": _gaps_by_owner(gaps), "follow_up": _follow_up(inv, ev, as_of),
@@ -158,7 +159,8 @@ def _build(ctx: Context, year: int, today: dt.date) -> tuple[dict[str, Any], lis
         "leader": {**_graded(inv, rows, findings, gaps), "top_risks": unaccepted[:TOP],
                    "accepted": [f for f in findings if f["accepted"]],
                    "overdue_findings": sum(1 for f in unaccepted if f["overdue"]),
-                   "overdue_gaps": sum(1 for g in gaps if g["overdue"]), "open_findings": len(unaccepted)},
+                   "overdue_gaps": sum(1 for g in gaps if g["overdue"]),
+                   "open_findings": len(unaccepted) if scanned else None},
         "appendix": {"findings": findings[:APPENDIX_ROWS], "total": len(findings)},
         "form08_in_pdf": len(rows) <= FORM08_PDF_ROWS,  # beyond that, one row per system is the CSV's job
         "inspections_in_pdf": len(inspections) <= INSPECTIONS_PDF_ROWS,

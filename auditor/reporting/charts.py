@@ -8,7 +8,7 @@ from typing import Any
 
 from auditor.i18n import _
 from auditor.labels import label
-from auditor.reporting.render import pct
+from auditor.textformat import pct
 from auditor.vocabulary import SEVERITIES, Severity, Verdict
 
 COLOURS = {Severity.CRITICAL: "#7f0000", Severity.HIGH: "#d7301f", Severity.MEDIUM: "#fc8d59", Severity.LOW: "#fdcc8a",

@@ -15,13 +15,13 @@ from docx.table import Table, _Cell
 
 from auditor.i18n import _
 from auditor.labels import label
+from auditor.textformat import day
 
 FONT = "Times New Roman"
 
 
 def _date(value: Any) -> str:
-    text = str(value or "")
-    return f"{text[8:10]}/{text[5:7]}/{text[:4]}" if len(text) >= 10 else "—"
+    return day(str(value)) if value else "—"
 
 
 def _cell(cell: _Cell, text: str, *, bold: bool = False, center: bool = False, size: int | None = None) -> None:
@@ -81,7 +81,8 @@ def annual_docx(r: dict[str, Any]) -> bytes:
 
     L = r["leader"]
     doc.add_heading("1. " + _("For the leadership: where things stand and who must act"), level=2)
-    doc.add_paragraph(f"{_('Open technical findings (not accepted)')}: {L['open_findings']} "
+    shown = L["open_findings"] if L["open_findings"] is not None else _("no data (nothing scanned)")
+    doc.add_paragraph(f"{_('Open technical findings (not accepted)')}: {shown} "
                       f"({_('{n} past their due date').format(n=L['overdue_findings'])}). "
                       f"{_('Obligations not met')}: {r['obligations']['fail'] + r['obligations']['indeterminate']}. "
                       f"{_('Risks accepted')}: {len(L['accepted'])}.")

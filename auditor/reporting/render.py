@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import gc
 import mimetypes
@@ -20,23 +19,11 @@ from auditor import safeio
 from auditor.i18n import _, get_language, pick
 from auditor.labels import exposure, label
 from auditor.problems import InputError, Problem, display_path
+from auditor.textformat import day, pct, vnd
 from auditor.workspace import Workspace
 from auditor.yamlsafe import excerpt
 
 ASSET_LIMIT = 16 << 20  # a stylesheet, an image or a font of the report folder
-
-
-def vnd(value: object) -> str:
-    """Đồng with dots between thousands, as Vietnamese documents write them."""
-    return f"{int(str(value)):,}".replace(",", ".")
-
-
-def pct(value: object) -> str:
-    """A percentage as the language writes it: 66,7% in Vietnamese, 66.7% in English."""
-    if value is None:
-        return "—"
-    text = str(value)
-    return (text.replace(".", ",") if get_language() == "vi" else text) + "%"
 
 
 def duration(minutes: object) -> str:
@@ -61,7 +48,7 @@ def environment(ws: Workspace) -> Environment:
     env.filters["vnd"] = vnd
     env.filters["pct"] = pct
     env.filters["duration"] = duration
-    env.filters["date"] = lambda v: dt.date.fromisoformat(str(v)[:10]).strftime("%d/%m/%Y") if v else "—"
+    env.filters["date"] = lambda v: day(str(v)) if v else "—"
     return env
 
 

@@ -18,6 +18,7 @@ from auditor.context import Context
 from auditor.i18n import _
 from auditor.problems import UserError
 from auditor.services.reminders import Reminder, by_unit, reminders
+from auditor.textformat import day
 
 FILE = "notifications.yaml"
 
@@ -68,7 +69,7 @@ def _message(unit_name: str, items: list[Reminder], today: dt.date) -> str:
                  n=len(items)), ""]
     for r in items:
         late = " " + _("(overdue)") if r.overdue(today) else ""
-        lines.append(f"- {r.due.isoformat()}{late}: {r.what} — {r.subject}")
+        lines.append(f"- {day(r.due)}{late}: {r.what} — {r.subject}")
         if r.reference:
             lines.append(f"  ({r.reference})")
     lines += ["", _("This message was sent by the compliance auditor; reply to the security unit, not to it.")]
@@ -91,7 +92,7 @@ def send_reminders(ctx: Context, today: dt.date, days: int | None = None) -> Sen
         msg["From"], msg["To"] = config.smtp.sender, str(org.email)
         overdue = sum(1 for r in items if r.overdue(today))
         msg["Subject"] = _("[ATTT] {n} items due, {overdue} overdue ({date})").format(
-            n=len(items), overdue=overdue, date=today.isoformat())
+            n=len(items), overdue=overdue, date=day(today))
         msg.set_content(_message(org.name, items, today))
         messages.append(msg)
         report.sent[org_id] = len(items)
