@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import socket
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from aiosmtpd.controller import Controller
 from auditor import clock
 from auditor.findings.remediation import load_remediation_policy
 from auditor.vocabulary import Severity
+from auditor.yamlsafe import load_yaml
 from tests.conftest import REPO, Result, run_auditor
 from tests.console_helpers import ConsoleWorkspace, make_console_workspace
 from tests.dossier_helpers import ok
@@ -163,3 +165,18 @@ def test_terminal_output_at_80_columns_and_status_by_system(cw: ConsoleWorkspace
     assert max(len(line) for line in r.stdout.splitlines()) <= 80
     r = run_auditor("status", "--system", "no-such", "--workspace", cw.ws)
     assert r.returncode == 2 and "no-such" in r.stderr
+    # inventory list: ids and dates never cut, roles and states by their names, at 80 columns
+    r = run_auditor("inventory", "list", "--workspace", cw.ws, env={"COLUMNS": "80"})
+    assert r.returncode == 0, r.stderr
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80 and "…" not in r.stdout
+    ids = [s["id"] for s in load_yaml(cw.ws / "inventory.yaml").data["systems"]]
+    assert all(re.search(rf"│ {re.escape(i)} +│", r.stdout) for i in ids), r.stdout
+    assert not re.search(r"security_unit|appraiser|\boperator\b|\bowner\b", r.stdout)  # roles by their names
+    assert re.search(r"\d\d/\d\d/20\d\d", r.stdout) and not re.search(r"20\d\d-\d\d-\d\d", r.stdout)
+    # status in Vietnamese: no internal code of a state, dates as dd/mm/yyyy, counts by severity in words
+    r = run_auditor("status", "--workspace", cw.ws, env={"COLUMNS": "200"})
+    text = " ".join(r.stdout.replace("│", " ").split())
+    assert "hệ thống đang xây dựng" in text and "building" not in text and "planned" not in text
+    assert not re.search(r"20\d\d-\d\d-\d\d", text), text
+    assert re.search(r"phát hiện đang mở: \d+ (nghiêm trọng|cao|trung bình|thấp)", text), text
+    assert not re.search(r"\b(critical|high|medium) \d", text)

@@ -44,7 +44,8 @@ def test_a_level_approved_under_decree_85_is_kept(cli: Callable[..., Result], fl
     assert detail["transition"] == "luat116-d45-1" and detail["due"] == "2027-07-01"  # type: ignore[index]
     assert detail["proposed_now"] == 3  # type: ignore[index]
     assert "Luật An ninh mạng 116/2025/QH15 Điều 45.1" in str(after["evidence"])
-    assert "due by 2027-07-01" in str(after["evidence"])
+    assert "due by 01/07/2027" in str(after["evidence"])
+    assert "approved by decision 15/QĐ-SKHCN of 10/03/2026 under Decree 85/2016" in str(after["evidence"])
     # the provincial target for TTHC systems (level 3) is a separate obligation, and it is not met
     assert status(cli, ws, "2026-09-01")[("level.tthc_level3", "wiki-l1")]["verdict"] == "fail"
 

@@ -36,6 +36,8 @@ class RegimeSpec(BaseModel):
     id: str
     title: str
     title_en: str
+    name: str | None = None  # how a sentence names it; the id when left out
+    name_en: str | None = None
     effective_from: dt.date
     effective_until: dt.date | None = None
     references: dict[str, str]
@@ -48,6 +50,9 @@ class RegimeSpec(BaseModel):
 
     def display_title(self) -> str:
         return pick(self.title, self.title_en)
+
+    def display_name(self) -> str:
+        return pick(self.name, self.name_en) if self.name else self.id
 
     def in_force(self, on: dt.date) -> bool:
         return self.effective_from <= on and (self.effective_until is None or on <= self.effective_until)

@@ -63,7 +63,8 @@ def _approved(s: System, approved: DossierRow | None, rules: LevelRules, today: 
             return Result(rule, s.id, Verdict.NOT_APPLICABLE, _(
                 "the system is {state}; under investment since {since}, it may finish its appraisal and approval "
                 "under {regime} by {due} ({reference})").format(
-                state=label(s.lifecycle), since=day(s.investment_decided_on), regime=finish.regime, due=day(due),
+                state=label(s.lifecycle), since=day(s.investment_decided_on),
+                regime=rules.regimes.get(finish.regime).display_name(), due=day(due),
                 reference=finish.reference), {"due": due.isoformat(), "transition": finish.id})
         return Result(rule, s.id, Verdict.NOT_APPLICABLE, _("the system is {state}").format(state=label(s.lifecycle)))
     if approved is None:
@@ -81,8 +82,9 @@ def _approved(s: System, approved: DossierRow | None, rules: LevelRules, today: 
             return Result(rule, s.id, Verdict.PASS, _(
                 "level {level} approved by decision {decision} of {date} under {old}, kept ({reference}); the "
                 "measures of {new} for it are due by {due} (under {new} the proposal would be level {proposed})").format(
-                level=level, decision=approved.decision_number, date=day(approved.approved_on), old=approved.regime,
-                reference=kept.reference, new=new.regime, due=day(kept.measures_due),
+                level=level, decision=approved.decision_number, date=day(approved.approved_on),
+                old=rules.regimes.get(approved.regime).display_name(),
+                reference=kept.reference, new=rules.regimes.get(new.regime).display_name(), due=day(kept.measures_due),
                 proposed=new.level if new.level is not None else _("not determined")), detail)
     else:
         proposal = rules.propose(s, today)
@@ -92,7 +94,8 @@ def _approved(s: System, approved: DossierRow | None, rules: LevelRules, today: 
     if level < proposal.level:
         return Result(rule, s.id, Verdict.FAIL, _("approved at level {approved} (decision {decision}), below the "
                                                   "proposed level {proposed} ({regime})").format(
-            approved=level, decision=approved.decision_number, proposed=proposal.level, regime=proposal.regime), detail)
+            approved=level, decision=approved.decision_number, proposed=proposal.level,
+            regime=rules.regimes.get(proposal.regime).display_name()), detail)
     return Result(rule, s.id, Verdict.PASS, _("level {level} approved by decision {decision} of {date}").format(
         level=level, decision=approved.decision_number, date=day(approved.approved_on)), detail)
 
