@@ -47,7 +47,7 @@ def _names(lang: str) -> dict[str, str]:
         "running": _("running"), "done": _("done"), "failed": _("failed"),
         "remediation": _("remediation"), "acceptance": _("risk acceptance"), "certificate": _("certificate"),
         "dossier": _("level dossier"), "obligation": _("obligation"), "appraisal": _("appraisal"),
-        "approval": _("approval"), "to_improve": _("to improve"),
+        "approval": _("approval"), "submission": _("submission"), "to_improve": _("to improve"),
         "in_progress": _("in progress"), "fixed": _("fixed, awaiting a scan"), "verified": _("fixed (verified by a scan)"),
     }
 

@@ -78,6 +78,7 @@ class DeadlineView:
 class DossierView:
     row: DossierRow
     deadlines: list[DeadlineView]
+    regime_name: str | None = None  # as a sentence names the regime (Nghị định 331/2026/NĐ-CP)
 
     def as_json(self, *, full: bool = False) -> dict[str, Any]:
         d = self.row
@@ -97,7 +98,8 @@ def _views(ctx: Context, rows: list[DossierRow], today: dt.date) -> list[Dossier
     rules = LevelRules(ctx.ws.content("profiles"))
     calendar = load_calendar(ctx.ws.content("profiles"))
     return [DossierView(d, [DeadlineView(x.step, x.due, x.status(today), x.reference)
-                            for x in workflow.deadlines(d, rules.regimes.get(d.regime), calendar)]) for d in rows]
+                            for x in workflow.deadlines(d, rules.regimes.get(d.regime), calendar)],
+                        rules.regimes.get(d.regime).display_name()) for d in rows]
 
 
 def list_dossiers(ctx: Context, today: dt.date, *, system: str | None = None) -> list[DossierView]:

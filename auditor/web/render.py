@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -11,11 +10,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from auditor import clock
 from auditor.i18n import _, get_language
 from auditor.labels import exposure, label
 from auditor.obligations.levels import deadline_label
 from auditor.services.accounts import SignedIn
+from auditor.textformat import day, moment
 from auditor.web.permissions import Action, allowed
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -25,13 +24,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(_=_, label=label, exposure=exposure, Action=Action, deadline_label=deadline_label, local=local)
+    env.globals.update(_=_, label=label, exposure=exposure, Action=Action, deadline_label=deadline_label, moment=moment,
+                       day=day)
     return env
-
-
-def local(moment: dt.datetime) -> str:
-    """An instant as people here read it: Vietnam time, to the minute."""
-    return clock.in_vietnam(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def page(request: Request, template: str, user: SignedIn | None, *, status: int = 200, **data: Any) -> HTMLResponse:
