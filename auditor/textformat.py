@@ -26,14 +26,15 @@ def pct(value: object) -> str:
     return (text.replace(".", ",") if get_language() == "vi" else text) + "%"
 
 
-def day(value: dt.date | dt.datetime | str | None) -> str:
-    """A day as dd/mm/yyyy (an instant: its day in Vietnam); nothing, a dash."""
+def day(value: object) -> str:
+    """A day as dd/mm/yyyy: a date, an instant (its day in Vietnam) or the ISO text of either (a snapshot's);
+    nothing, a dash."""
     if value is None or value == "":
         return "—"
     if isinstance(value, dt.datetime):
         value = clock.in_vietnam(value).date()
-    elif isinstance(value, str):
-        value = dt.date.fromisoformat(value[:10])
+    elif not isinstance(value, dt.date):
+        value = dt.date.fromisoformat(str(value)[:10])
     return value.strftime("%d/%m/%Y")
 
 

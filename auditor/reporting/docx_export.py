@@ -20,10 +20,6 @@ from auditor.textformat import day
 FONT = "Times New Roman"
 
 
-def _date(value: Any) -> str:
-    return day(str(value)) if value else "—"
-
-
 def _cell(cell: _Cell, text: str, *, bold: bool = False, center: bool = False, size: int | None = None) -> None:
     p = cell.paragraphs[0]
     run = p.add_run(text)
@@ -76,7 +72,7 @@ def annual_docx(r: dict[str, Any]) -> bytes:
     subject = doc.add_paragraph()
     subject.alignment = WD_ALIGN_PARAGRAPH.CENTER
     subject.add_run(_("On the security of information systems by level, year {year}").format(year=r["year"])).bold = True
-    doc.add_paragraph(_("Reporting period") + f": {_date(r['period']['start'])} – {_date(r['period']['end'])}. "
+    doc.add_paragraph(_("Reporting period") + f": {day(r['period']['start'])} – {day(r['period']['end'])}. "
                       + _("Legal basis") + f": {r.get('regime_title') or r['regime']}.")
 
     L = r["leader"]
@@ -93,15 +89,15 @@ def annual_docx(r: dict[str, Any]) -> bytes:
         p = doc.add_paragraph(style="List Number")
         p.add_run(f"{f['title']} ({label(f['severity'])}) ").bold = True
         p.add_run(_("at {system}, {target}, found on {since}.").format(
-            system=f["system_name"], target=f["target"], since=_date(f["first_seen"])) + " "
-            + _("{unit} must fix it by {due}.").format(unit=f["responsible_name"], due=_date(f["due_on"])))
+            system=f["system_name"], target=f["target"], since=day(f["first_seen"])) + " "
+            + _("{unit} must fix it by {due}.").format(unit=f["responsible_name"], due=day(f["due_on"])))
     doc.add_heading(_("Grade of each system"), level=3)
     _grid(doc, [_("System"), _("Owner"), _("Grade")], [[g["name"], g["owner"], label(g["grade"])] for g in L["grades"]])
     doc.add_heading(_("Risks accepted"), level=3)
     if L["accepted"]:
         _grid(doc, [_("Finding"), _("System"), _("Accepted by"), _("Why"), _("Until")],
               [[f["title"], f["system_name"], f["accepted"]["accepted_by"], f["accepted"]["justification"],
-                _date(f["accepted"]["expires_on"])] for f in L["accepted"]])
+                day(f["accepted"]["expires_on"])] for f in L["accepted"]])
     else:
         doc.add_paragraph(_("No risk is accepted."))
     doc.add_heading(_("Key figures"), level=3)
@@ -125,7 +121,7 @@ def annual_docx(r: dict[str, Any]) -> bytes:
     doc.add_heading(_("Appendix: open findings, their remediation, responsible unit and due date"), level=2)
     _grid(doc, [_("No."), _("Finding"), _("Where"), _("Responsible unit"), _("Due"), _("Remediation")],
           [[str(n), f"{f['title']} ({label(f['severity'])})", f"{f['system_name']} ({f['target']})",
-            f["responsible_name"], _date(f["due_on"]), f["remediation"]]
+            f["responsible_name"], day(f["due_on"]), f["remediation"]]
            for n, f in enumerate(r["appendix"]["findings"], start=1)])
     if r["appendix"]["total"] > len(r["appendix"]["findings"]):
         doc.add_paragraph(_("The {shown} most serious of {total} open findings; all of them are in the findings CSV "

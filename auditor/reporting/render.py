@@ -48,7 +48,7 @@ def environment(ws: Workspace) -> Environment:
     env.filters["vnd"] = vnd
     env.filters["pct"] = pct
     env.filters["duration"] = duration
-    env.filters["date"] = lambda v: day(str(v)) if v else "—"
+    env.filters["date"] = day
     return env
 
 
