@@ -48,3 +48,7 @@ def display_path(path: Path) -> str:
 
 class UserError(Exception):
     """A request that cannot be carried out as asked (a refused transition, a wrong passphrase): exit code 2."""
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used (bad URL, server down, locked, damaged); reported with exit code 2."""

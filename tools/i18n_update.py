@@ -31,8 +31,12 @@ def extracted() -> list[str]:
 
     from auditor.cli import app
     from auditor.cli.help_text import help_texts
+    from auditor.i18n import language
 
-    ids += [t for t in help_texts(typer.main.get_command(app)) if t not in ids]
+    root = typer.main.get_command(app)
+    with language("en"):  # loading a command translates its help: keep the English texts, the catalogue's ids
+        tree = root.load_all()  # type: ignore[attr-defined]
+    ids += [t for t in help_texts(tree) if t not in ids]
     return ids
 
 

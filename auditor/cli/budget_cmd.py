@@ -17,7 +17,7 @@ from auditor.levels.regimes import load_regimes
 from auditor.textformat import day, vnd
 from auditor.vocabulary import Verdict
 
-app = typer.Typer(help="The cybersecurity share of IT plans and projects.", no_args_is_help=True)
+app = typer.Typer(add_completion=False, no_args_is_help=True)
 
 
 @app.command("check")

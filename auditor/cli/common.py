@@ -19,8 +19,7 @@ from rich.markup import escape
 
 from auditor import clock
 from auditor.i18n import LANGUAGES, _, set_language
-from auditor.problems import InputError, UserError
-from auditor.store.db import StoreError
+from auditor.problems import InputError, StoreError, UserError
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 

@@ -16,7 +16,7 @@ from auditor.i18n import _
 from auditor.labels import label
 from auditor.services import accounts
 
-app = typer.Typer(help="Accounts of the web console.", no_args_is_help=True)
+app = typer.Typer(add_completion=False, no_args_is_help=True)
 ENV_PASSWORD = "AUDITOR_ACCOUNT_PASSWORD"
 PasswordFileOpt = Annotated[Path | None, typer.Option("--password-file", help="File holding the password (or set "
                                                                               "AUDITOR_ACCOUNT_PASSWORD, or answer "
@@ -121,7 +121,7 @@ def serve(host: Annotated[str, typer.Option("--host", help="Address to listen on
                                                                              "(PEM).")] = None,
           tls_key: Annotated[Path | None, typer.Option("--tls-key", help="Its private key (PEM).")] = None,
           workspace: WorkspaceOpt = None, lang: LangOpt = None) -> None:
-    """Run the web console for officers and leaders (sign in with an account of 'auditor users add')."""
+    """`auditor serve` (its help text is in auditor/cli/__init__.py, LAZY)."""
     from auditor.web.server import run_console
 
     with workspace_context(workspace) as ctx:  # the inventory and the store must open before anyone connects

@@ -86,8 +86,7 @@ def demo(
     port: Annotated[int, typer.Option("--port", help="The console's port (on 127.0.0.1).")] = 8080,
     lang: LangOpt = None,
 ) -> None:
-    """Start services on loopback, write a demo workspace that declares them, run the auditor on it, and say how
-    to open the web console (with --serve, keep it up)."""
+    """`auditor demo` (its help text is in auditor/cli/__init__.py, LAZY)."""
     started = time.monotonic()
     with scan_progress() as advance:
         ctx = run_demo(directory, progress=advance)

@@ -29,7 +29,7 @@ from auditor.services import dossiers
 from auditor.store.tables import DossierRow
 from auditor.textformat import day
 
-app = typer.Typer(help="Level dossiers and their appraisal and approval.", no_args_is_help=True)
+app = typer.Typer(add_completion=False, no_args_is_help=True)
 SignerOpt = Annotated[str, typer.Option("--signer", help="Name and title of the person acting.")]
 
 

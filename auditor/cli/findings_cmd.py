@@ -41,10 +41,9 @@ from auditor.i18n import _
 from auditor.labels import label
 from auditor.obligations.model import audit_fail_from, load_rules
 from auditor.services.findings import accept_finding, assign_finding
-from auditor.services.overview import NotFound, finding_detail
 from auditor.textformat import day, moment
 
-app = typer.Typer(help="Show findings and accept risks.", invoke_without_command=True)
+app = typer.Typer(add_completion=False, invoke_without_command=True)
 
 
 SystemOpt = Annotated[list[str] | None, typer.Option("--system", "-s", help="Only this system (repeatable).")]
@@ -115,6 +114,8 @@ def show_cmd(finding_id: Annotated[int, typer.Argument(help="The finding's numbe
              lang: LangOpt = None, as_json: JsonOpt = False) -> None:
     """One finding: what the check saw, the remediation from the catalogue, who must fix it and by when, its
     acceptances and its history."""
+    from auditor.services.overview import NotFound, finding_detail  # the overview's report code: only here
+
     with workspace_context(workspace) as ctx:
         try:
             detail = finding_detail(ctx, finding_id, clock.today())

@@ -29,6 +29,23 @@ def help_language(args: Sequence[str]) -> None:
         set_language(chosen)
 
 
+def without_lang_for_help(args: list[str]) -> list[str]:
+    """With --help, the arguments without --lang (help_language has read it): a group such as 'budget' has no
+    --lang of its own, and 'auditor budget --help --lang en' should show its help in English, not an error."""
+    if "--help" not in args:
+        return args
+    kept: list[str] = []
+    skip = False
+    for i, arg in enumerate(args):
+        if skip:
+            skip = False
+        elif arg == "--lang" and i + 1 < len(args):
+            skip = True
+        elif not arg.startswith("--lang="):
+            kept.append(arg)
+    return kept
+
+
 def _tree(command: Any) -> Iterator[Any]:
     yield command
     for sub in (getattr(command, "commands", None) or {}).values():
@@ -47,8 +64,6 @@ def help_texts(command: Any) -> list[str]:
 
 def translate_help(command: Any) -> None:
     """Replace every help text of the command tree by its translation in the current language."""
-    from typer import rich_utils
-
     for c in _tree(command):
         c.help = _(c.help) if c.help else c.help
         c.short_help = _(c.short_help) if c.short_help else c.short_help
@@ -56,9 +71,23 @@ def translate_help(command: Any) -> None:
             if getattr(p, "help", None):
                 p.help = _(p.help)
         _translate_help_option(c)
-    rich_utils.OPTIONS_PANEL_TITLE = _("Options")
-    rich_utils.ARGUMENTS_PANEL_TITLE = _("Arguments")
-    rich_utils.COMMANDS_PANEL_TITLE = _("Commands")
+        _translate_panels(c)
+
+
+def _translate_panels(command: Any) -> None:
+    """The titles of typer's help panels, set only when a help screen is made (typer's module that draws them
+    takes a tenth of a second to import, which a command that shows no help should not pay)."""
+    make = command.format_help
+
+    def translated(ctx: Any, formatter: Any) -> Any:
+        from typer import rich_utils
+
+        rich_utils.OPTIONS_PANEL_TITLE = _("Options")
+        rich_utils.ARGUMENTS_PANEL_TITLE = _("Arguments")
+        rich_utils.COMMANDS_PANEL_TITLE = _("Commands")
+        return make(ctx, formatter)
+
+    command.format_help = translated
 
 
 def _translate_help_option(command: Any) -> None:

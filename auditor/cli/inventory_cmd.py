@@ -20,7 +20,7 @@ from auditor.store.tables import InventoryImportRow, OrganisationRow, SystemRow
 from auditor.textformat import day, number
 from auditor.workspace import Workspace, find_workspace
 
-app = typer.Typer(help="Validate, load and list the inventory.", no_args_is_help=True)
+app = typer.Typer(add_completion=False, no_args_is_help=True)
 
 
 def load_into_store(ws: Workspace, store: Store) -> tuple[LoadedInventory, SyncResult]:

@@ -11,8 +11,7 @@ from auditor.cli.context import workspace_context
 from auditor.i18n import _
 from auditor.store.tables import OfficerKeyRow
 
-app = typer.Typer(help="The Ed25519 keys of earlier versions, kept to verify what they signed (officers now sign "
-                       "with certificates: see 'auditor trust').", no_args_is_help=True)
+app = typer.Typer(add_completion=False, no_args_is_help=True)
 
 
 @app.command("list")

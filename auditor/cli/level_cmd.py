@@ -23,7 +23,7 @@ from auditor.cli.context import workspace_context
 from auditor.i18n import _
 from auditor.levels.propose import LevelRules
 
-app = typer.Typer(help="Security levels.", no_args_is_help=True)
+app = typer.Typer(add_completion=False, no_args_is_help=True)
 
 
 @app.command("propose")

@@ -25,8 +25,8 @@ from auditor.i18n import _
 from auditor.probes.packages import CollectionError, collect_local
 from auditor.problems import InputError
 
-advisories_app = typer.Typer(help="Offline advisory data (OSV, Debian security tracker).", no_args_is_help=True)
-agent_app = typer.Typer(help="Collection on hosts the auditor cannot reach.", no_args_is_help=True)
+advisories_app = typer.Typer(add_completion=False, no_args_is_help=True)
+agent_app = typer.Typer(add_completion=False, no_args_is_help=True)
 
 
 @advisories_app.command("import")

@@ -18,7 +18,7 @@ from auditor.services.records import add_record
 from auditor.textformat import day
 from auditor.yamlsafe import load_yaml, load_yaml_text
 
-app = typer.Typer(help="Inspections, drills, incident-response plans and deployment status.", no_args_is_help=True)
+app = typer.Typer(add_completion=False, no_args_is_help=True)
 add_app = typer.Typer(help="Add a record (written to records.d/, checked with all the others first).",
                       no_args_is_help=True)
 app.add_typer(add_app, name="add")

@@ -25,8 +25,7 @@ def reminders_cmd(
                                                       "server).")] = False,
     on: OnOpt = None, workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """What falls due, unit by unit: remediation due dates, acceptances about to lapse, certificates about to
-    expire, dossier time limits, inspections and drills."""
+    """`auditor reminders` (its help text is in auditor/cli/__init__.py, LAZY)."""
     today = parse_day(on, "--on") if on else clock.today()
     if not 0 <= days <= 3660:
         raise typer.BadParameter(_("between 0 and 3660"), param_hint="--days")

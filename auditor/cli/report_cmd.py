@@ -37,8 +37,7 @@ from auditor.i18n import _
 from auditor.problems import display_path
 from auditor.reporting.publish import Issuer, Published
 
-app = typer.Typer(help="The annual compliance report and drill reports (HTML, PDF, JSON, CSV; recorded in the ledger).",
-                  no_args_is_help=True)
+app = typer.Typer(add_completion=False, no_args_is_help=True)
 
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder for the files (default: reports-out/ in the "
                                                             "workspace).")]

@@ -16,7 +16,7 @@ from auditor.scheduler import Scheduler, file_lock, jobs, load_schedule, mark_in
 from auditor.services.notify import load_notifications, send_reminders
 from auditor.textformat import moment
 
-app = typer.Typer(help="Run the checks on their schedule.", no_args_is_help=True)
+app = typer.Typer(add_completion=False, no_args_is_help=True)
 
 
 @app.command("run")

@@ -36,8 +36,7 @@ def status(on: OnOpt = None,
            = None,
            by: Annotated[str, typer.Option("--by", help="Group the tables by obligation or by system.")] = "obligation",
            workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
-    """Every obligation as pass / fail / cannot be judged / not applicable, with its legal reference and evidence
-    (exit 1 when one fails or cannot be judged)."""
+    """`auditor status` (its help text is in auditor/cli/__init__.py, LAZY)."""
     today = parse_day(on, "--on") if on else clock.today()
     if by not in ("obligation", "system"):
         raise typer.BadParameter(_("obligation or system"), param_hint="--by")

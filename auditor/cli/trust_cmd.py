@@ -17,8 +17,7 @@ from auditor.identity.trust import add_anchors, import_crl
 from auditor.problems import display_path
 from auditor.store.tables import CrlRow, TrustAnchorRow
 
-app = typer.Typer(help="Trust anchors (the CAs that certify officers) and revocation lists, imported offline.",
-                  no_args_is_help=True)
+app = typer.Typer(add_completion=False, no_args_is_help=True)
 FileArg = Annotated[Path, typer.Argument(help="A PEM or DER file.")]
 MAX_FILE = 4 << 20
 

@@ -31,9 +31,7 @@ def verify(file: Annotated[Path | None, typer.Argument(help="A report file (PDF,
                                                             "the ledger.")] = None,
            anchor: AnchorOpt = None, workspace: WorkspaceOpt = None, lang: LangOpt = None,
            as_json: JsonOpt = False) -> None:
-    """Check the whole ledger: hash chain, signatures, and every row the verdicts read against the state the chain
-    records; with FILE, also that the file is a report this workspace wrote, unchanged; with --anchor, that the
-    ledger still holds the head a published file names (exit 1 on a break or no match)."""
+    """`auditor verify` (its help text is in auditor/cli/__init__.py, LAZY)."""
     if file is not None and not file.is_file():
         raise InputError([Problem(display_path(file), 1, 1, "", _("no such file"))])
     anchors = [(display_path(a), found) for a in anchor or [] for found in anchors_in(a)]
@@ -110,8 +108,7 @@ def _pdf_signatures(session: Session, file: Path | None) -> list[PdfSignature]:
 def anchor(out_file: Annotated[Path | None, typer.Option("--out", help="Write the head to this file (JSON), to keep "
                                                                        "off the server.")] = None,
            workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
-    """The ledger's head now (sequence number and hash): keep a copy away from the server, and check it later with
-    'auditor verify --anchor FILE'."""
+    """`auditor anchor` (its help text is in auditor/cli/__init__.py, LAZY)."""
     with workspace_context(workspace) as ctx, ctx.store.session() as s:
         now = head(s)
     if now is None:

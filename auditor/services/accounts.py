@@ -5,6 +5,7 @@ the ledger; an account whose row disagrees with its latest entry cannot sign in.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -34,7 +35,18 @@ IDLE = dt.timedelta(minutes=30)  # a session unused this long is over
 LIFETIME = dt.timedelta(hours=8)  # and none lasts longer than a working day
 
 _hasher = PasswordHasher()
-_DUMMY = _hasher.hash("not a password anyone has")  # checked for unknown names, so timing does not tell them apart
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked for unknown names, so timing does not tell them apart (made on first sign-in: hashing takes
+    0.1 s, which every command importing this module paid before)."""
+    return _hasher.hash("not a password anyone has")
+
+
+def prepare_sign_in() -> None:
+    """Make the dummy hash before the first sign-in, so that one takes no longer for an unknown name either."""
+    _dummy_hash()
 
 
 class AccountError(UserError):
@@ -177,7 +189,7 @@ def authenticate(session: Session, name: str, password: str) -> Account | None:
     now = clock.now()
     row = session.exec(select(AccountRow).where(AccountRow.name == name[:64])).first()
     if row is None or (row.locked_until is not None and row.locked_until > now):
-        _verify(_DUMMY, password)
+        _verify(_dummy_hash(), password)
         return None
     if not _verify(row.password_hash, password):
         row.failed_logins += 1

@@ -15,17 +15,14 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 
 from auditor.i18n import _
+from auditor.problems import StoreError
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 ENV_URL = "AUDITOR_DATABASE_URL"
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0012"  # the newest migration; a test checks it against the migrations folder
-
-
-class StoreError(Exception):
-    """The store cannot be opened (bad URL, server down); reported with exit code 2."""
+HEAD_REVISION = "0013"  # the newest migration; a test checks it against the migrations folder
 
 
 def default_url(workspace: Path) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, Table, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -293,7 +293,8 @@ class AdvisoryRow(SQLModel, table=True):
 
     __tablename__ = "advisory"
     __table_args__ = (UniqueConstraint("origin", "advisory_id", "os_id", "release", "source_package",
-                                       name="uq_advisory"),)
+                                       name="uq_advisory"),
+                      Index("ix_advisory_lookup", "os_id", "release", "source_package"))
 
     id: int | None = Field(default=None, primary_key=True)
     origin: str = Field(max_length=32)  # osv, debian-tracker

@@ -12,9 +12,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auditor.i18n import LANGUAGES, _, _language
-from auditor.problems import InputError, UserError
+from auditor.problems import InputError, StoreError, UserError
+from auditor.services import accounts
 from auditor.services.overview import NotFound
-from auditor.store.db import StoreError
 from auditor.web import api, pages
 from auditor.web.guard import LANG_COOKIE, LoginNeeded, Refused
 from auditor.web.jobs import ScanJobs
@@ -109,6 +109,7 @@ def create_app(root: Path) -> FastAPI:
                   # no Swagger UI: it loads its script from a CDN, and the console loads nothing from the internet
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.root = root
+    accounts.prepare_sign_in()
     app.state.jobs = ScanJobs(root)
     app.add_middleware(Guard)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

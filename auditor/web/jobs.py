@@ -12,9 +12,8 @@ from pathlib import Path
 from auditor import clock
 from auditor.context import workspace_context
 from auditor.i18n import _, language
-from auditor.problems import InputError, UserError
+from auditor.problems import InputError, StoreError, UserError
 from auditor.services import scans
-from auditor.store.db import StoreError
 
 log = logging.getLogger("auditor.web")
 
