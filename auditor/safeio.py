@@ -11,6 +11,7 @@ import errno
 import os
 import secrets
 import stat
+from io import BufferedReader
 from pathlib import Path
 
 from auditor.i18n import _
@@ -33,8 +34,9 @@ def check_inside(path: Path, within: Path) -> None:
             folder=display_path(within)))
 
 
-def read_bytes(path: Path, *, max_bytes: int, within: Path | None = None) -> bytes:
-    """The bytes of a regular file of at most ``max_bytes``, or :class:`InputError` saying why not."""
+def open_regular(path: Path, *, max_bytes: int, within: Path | None = None) -> BufferedReader:
+    """A regular file of at most ``max_bytes``, open for reading as a stream, or :class:`InputError` saying why
+    not (for files too large to read whole: the caller reads them piece by piece)."""
     if within is not None:
         check_inside(path, within)
     try:
@@ -48,18 +50,22 @@ def read_bytes(path: Path, *, max_bytes: int, within: Path | None = None) -> byt
         if info.st_size > max_bytes:
             raise _problem(path, _("the file is {size} bytes; the limit is {limit}").format(size=info.st_size,
                                                                                            limit=max_bytes))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_bytes(path: Path, *, max_bytes: int, within: Path | None = None) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``, or :class:`InputError` saying why not."""
+    with open_regular(path, max_bytes=max_bytes, within=within) as fh:
         chunks, total = [], 0
-        while True:
-            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - total))
-            if not chunk:
-                break
+        while chunk := fh.read(min(1 << 20, max_bytes + 1 - total)):
             chunks.append(chunk)
             total += len(chunk)
             if total > max_bytes:  # it grew while being read
                 raise _problem(path, _("the file is more than {limit} bytes").format(limit=max_bytes))
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+    return b"".join(chunks)
 
 
 def write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:

@@ -6,7 +6,9 @@ A run that is killed or fails leaves its run row (status running or failed) and 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -14,7 +16,8 @@ from typing import Protocol
 
 from sqlalchemy import func as sa_func
 from sqlalchemy import insert
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
 
 from auditor import clock
 from auditor.catalogue.checks import Catalogue, load_catalogue
@@ -34,27 +37,33 @@ from auditor.probes.nmap_ports import PortObservation, scan_host
 from auditor.probes.packages import CollectionError, PackageInventory, collect_file, collect_local, collect_ssh
 from auditor.probes.tls_sslyze import probe_all
 from auditor.store.db import Store
-from auditor.store.tables import AdvisoryRow, FindingRow, PortObservationRow, ScanRunRow
+from auditor.store.tables import AdvisoryRow, FindingRow, PortObservationRow, ScanRunRow, table_of
 from auditor.vocabulary import FindingStatus, Lifecycle, RunStatus, Verdict
 from auditor.workspace import Workspace
 
 FAMILIES = ("tls", "ports", "patch")
 PORT_SCAN_PARALLEL = 4  # nmap processes at once
+_HOST_OF = re.compile(r"[:/]")  # a finding's target is its host's id, then ":" or "/"
+ADVISORY_LOOKUP_CHUNK = 500  # package names per query (SQLite allows 32,766 parameters; PostgreSQL more)
 
 
 @dataclass
 class ScanReport:
+    """What a run did. It keeps which checks it judged on which targets and its indeterminate outcomes, not every
+    outcome: a fleet's patch scan judges hundreds of thousands, and they are in the store once the run ends."""
+
     family: str
     run_id: int
     targets: int
-    outcomes: list[Outcome] = field(default_factory=list)
+    judged: set[tuple[str, str, str]] = field(default_factory=set)  # (check, system, target)
+    indeterminate: list[Outcome] = field(default_factory=list)
     applied: ApplyResult | None = None
     seconds: float = 0.0
     policy_by_system: dict[str, str] = field(default_factory=dict)
 
     @property
     def scanned_targets(self) -> set[tuple[str, str]]:
-        return {(o.system, o.target) for o in self.outcomes}
+        return {(system, target) for _check, system, target in self.judged}
 
 
 Progress = Callable[[str, int, str], None]  # (family, total, label of the target just done)
@@ -77,20 +86,20 @@ def _fail_run(store: Store, run_id: int, error: str) -> None:
             s.add(run)
 
 
-def _finish(store: Store, report: ScanReport, now: dt.datetime, errors: list[dict[str, str]],
+def _finish(store: Store, report: ScanReport, outcomes: list[Outcome], now: dt.datetime, errors: list[dict[str, str]],
             extra: Callable[[Session], None] | None = None, started_by: str | None = None) -> None:
     """Findings, the run's row, its ledger entry and any observations: one transaction."""
     with store.session() as s:
         if extra is not None:
             extra(s)
-        report.applied = apply_outcomes(s, report.run_id, report.outcomes, now)
+        report.applied = apply_outcomes(s, report.run_id, outcomes, now)
         run = s.get(ScanRunRow, report.run_id)
         assert run is not None
         run.status, run.finished_at = RunStatus.COMPLETED, clock.now()
-        run.failed = sum(1 for o in report.outcomes if o.verdict is Verdict.FAIL)
-        run.indeterminate = sum(1 for o in report.outcomes if o.verdict is Verdict.INDETERMINATE)
+        run.failed = sum(1 for o in outcomes if o.verdict is Verdict.FAIL)
+        run.indeterminate = sum(1 for o in outcomes if o.verdict is Verdict.INDETERMINATE)
         run.errors = errors
-        run.systems = sorted({o.system for o in report.outcomes if o.verdict is not Verdict.INDETERMINATE})
+        run.systems = sorted({o.system for o in outcomes if o.verdict is not Verdict.INDETERMINATE})
         s.add(run)
         a = report.applied
         append(s, "scan.completed", f"scan/{report.run_id}", {
@@ -136,10 +145,11 @@ def run_family(family: Family, store: Store, progress: Progress | None = None,
     run_id = _start_run(store, family.name, total)
     report = ScanReport(family.name, run_id, total)
     errors: list[dict[str, str]] = []
+    outcomes: list[Outcome] = []
     now = clock.now()
     try:
         for judged in family.judge(run_id, now):
-            report.outcomes += judged.outcomes
+            outcomes += judged.outcomes
             errors += judged.errors
             if judged.policy is not None:
                 report.policy_by_system[judged.system] = judged.policy
@@ -148,7 +158,9 @@ def run_family(family: Family, store: Store, progress: Progress | None = None,
     except BaseException as exc:
         _fail_run(store, run_id, f"{type(exc).__name__}: {exc}")
         raise
-    _finish(store, report, now, errors, lambda s: family.keep(s, run_id, now), started_by)
+    _finish(store, report, outcomes, now, errors, lambda s: family.keep(s, run_id, now), started_by)
+    report.judged = {(o.check, o.system, o.target) for o in outcomes}
+    report.indeterminate = [o for o in outcomes if o.verdict is Verdict.INDETERMINATE]
     report.seconds = time.monotonic() - started
     return report
 
@@ -189,10 +201,19 @@ class TlsFamily(Scope):
                          policy.id)
 
 
-def _open_port_targets(s: Session, system: str, host: str) -> set[tuple[str, str]]:
-    rows = s.exec(select(FindingRow).where(FindingRow.system_id == system, FindingRow.status == FindingStatus.OPEN,
-                                           col(FindingRow.check_id).in_(PORT_CHECKS)))
-    return {(r.check_id, r.target) for r in rows if r.target.startswith((f"{host}:", f"{host}/"))}
+def _open_targets(s: Session, systems: set[str], checks: tuple[str, ...]) -> dict[tuple[str, str],
+                                                                                 set[tuple[str, str]]]:
+    """The open findings of these checks, as (check, target) per (system, host): read once per run, two columns
+    each (a host's targets are "host:..." or "host/...")."""
+    t = table_of(FindingRow)
+    out: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+    for i in range(0, len(ordered := sorted(systems)), ADVISORY_LOOKUP_CHUNK):
+        rows = s.execute(sa_select(t.c.check_id, t.c.system_id, t.c.target).where(
+            t.c.system_id.in_(ordered[i:i + ADVISORY_LOOKUP_CHUNK]), t.c.status == FindingStatus.OPEN,
+            t.c.check_id.in_(checks)))
+        for check, system, target in rows:
+            out[(system, _HOST_OF.split(target, maxsplit=1)[0])].add((check, target))
+    return out
 
 
 @dataclass
@@ -212,8 +233,7 @@ class PortsFamily(Scope):
             baseline = {(r.system_id, r.host_id, r.address, r.port): (r.baseline_service, r.baseline_product,
                                                                       r.baseline_version)
                         for r in s.exec(select(PortObservationRow))}
-            open_targets = {(t.system_id, t.host_id): _open_port_targets(s, t.system_id, t.host_id)
-                            for t in self.targets}
+            open_targets = _open_targets(s, {t.system_id for t in self.targets}, PORT_CHECKS)
 
         def probe(t: PortTarget) -> PortObservation:
             return scan_host(t, self.policy_of[t.system_id], self.ws.state_dir / "evidence", run_id)
@@ -278,6 +298,9 @@ class PatchFamily(Scope):
     def judge(self, run_id: int, now: dt.datetime) -> Iterator[Judged]:
         today = clock.today()
         local: list[PackageInventory] = []
+        newest: dict[str, dt.date | None] = {}
+        with self.store.session() as s:
+            open_targets = _open_targets(s, {system.id for system, _host in self.hosts}, PATCH_CHECKS)
         for system, host in self.hosts:
             label = f"{system.id}/{host.id}"
             collected: PackageInventory | None = None
@@ -287,25 +310,32 @@ class PatchFamily(Scope):
             except CollectionError as exc:
                 error = str(exc)
             with self.store.session() as s:
-                advisories, newest = ([], None) if collected is None else _advisories(s, collected)
-                open_targets = {(r.check_id, r.target) for r in s.exec(select(FindingRow).where(
-                    FindingRow.system_id == system.id, FindingRow.status == FindingStatus.OPEN,
-                    col(FindingRow.check_id).in_(PATCH_CHECKS))) if r.target.startswith(f"{host.id}:")}
+                advisories, data_date = ([], None) if collected is None else _advisories(s, collected, newest)
             yield Judged(label, system.id,
-                         evaluate_patch(system.id, host.id, collected, error, advisories, newest, self.policy,
-                                        self.levels.get(system.id), self.catalogue, today, open_targets),
+                         evaluate_patch(system.id, host.id, collected, error, advisories, data_date, self.policy,
+                                        self.levels.get(system.id), self.catalogue, today,
+                                        open_targets[(system.id, host.id)]),
                          [] if error is None else [{"target": label, "probe": f"patch.{host.patch.method}",
                                                     "error": error}])
 
 
-def _advisories(s: Session, inv: PackageInventory) -> tuple[list[Advisory], dt.date | None]:
-    names = {p.source for p in inv.packages} | {p.name for p in inv.packages}
-    rows = s.exec(select(AdvisoryRow).where(AdvisoryRow.os_id == inv.os_id,
-                                            AdvisoryRow.release == inv.advisory_release))
-    advisories = [Advisory(r.advisory_id, r.source_package, r.fixed_version) for r in rows
-                  if r.source_package in names]
-    newest = s.exec(select(sa_func.max(AdvisoryRow.data_date)).where(AdvisoryRow.os_id == inv.os_id)).one()
-    return advisories, newest
+def _advisories(s: Session, inv: PackageInventory, newest: dict[str, dt.date | None]) -> tuple[list[Advisory],
+                                                                                              dt.date | None]:
+    """The advisories of the host's release that name one of its packages (source or binary: RPM advisories may
+    name binary packages), looked up by name through the advisory index: a release has hundreds of thousands
+    of advisories and a host a few thousand packages. ``newest`` keeps each OS's newest data date for the run."""
+    t = table_of(AdvisoryRow)
+    names = sorted({p.source for p in inv.packages} | {p.name for p in inv.packages})
+    advisories: list[Advisory] = []
+    for i in range(0, len(names), ADVISORY_LOOKUP_CHUNK):
+        rows = s.execute(sa_select(t.c.advisory_id, t.c.source_package, t.c.fixed_version).where(
+            t.c.os_id == inv.os_id, t.c.release == inv.advisory_release,
+            t.c.source_package.in_(names[i:i + ADVISORY_LOOKUP_CHUNK])))
+        advisories += [Advisory(*r) for r in rows]
+    if inv.os_id not in newest:
+        newest[inv.os_id] = s.exec(select(sa_func.max(AdvisoryRow.data_date)).where(
+            AdvisoryRow.os_id == inv.os_id)).one()
+    return advisories, newest[inv.os_id]
 
 
 def run_scan(ws: Workspace, store: Store, inv: Inventory, families: set[str], systems: set[str] | None,

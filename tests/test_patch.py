@@ -320,3 +320,36 @@ def test_pending_security_updates_known_answer(cli: Callable[..., Result], tmp_p
     r = cli("findings", "--all", "--json", "--workspace", ws)
     states = {f["check"]: f["status"] for f in json.loads(r.stdout)["findings"]}
     assert states["patch.pending_security_updates"] == "resolved"
+
+
+def test_debian_version_key_orders_as_python_debian_does() -> None:
+    """The tuple key the scan compares with gives python-debian's (dpkg's) order on versions that share prefixes,
+    epochs, revisions, ~ backports and +debNuM updates."""
+    import random
+
+    from debian.debian_support import Version
+
+    from auditor.evaluate.patch import version_key
+
+    key = version_key("deb")
+    rng = random.Random(16)
+    chars = "0123456789.~+ab"
+    pairs = [("1.0", "1.0~"), ("1.0", "1.0.0"), ("0", "0~1"), ("1a", "1a0"), ("1:1.0", "2.0"), ("3.0.11-1~deb12u2",
+             "3.0.11-1"), ("3.0.11-1+deb12u2", "3.0.11-1"), ("1.0-1", "1.0"), ("1.0-0", "1.0")]
+    while len(pairs) < 5000:
+        base = str(rng.randrange(5)) + "".join(rng.choice(chars) for _ in range(rng.randrange(4)))
+        a, b = (base + "".join(rng.choice(chars) for _ in range(rng.randrange(3))) for _ in range(2))
+        if rng.random() < 0.3:
+            a = f"{rng.randrange(2)}:{a}"
+        if rng.random() < 0.5:
+            a += "-" + rng.choice(["1", "0", "1~bpo1", "1+deb12u1", "2"])
+            b += "-" + rng.choice(["1", "0", "1~bpo1", "1+deb12u1", "2"])
+        try:
+            Version(a), Version(b)
+        except ValueError:
+            continue
+        pairs.append((a, b))
+    wrong = [(a, b) for a, b in pairs
+             if ((Version(a) > Version(b)) - (Version(a) < Version(b))) != ((key(a) > key(b)) - (key(a) < key(b)))]
+    assert not wrong, wrong[:5]
+    assert key("1.0~") < key("1.0") < key("1.0+deb12u1") < key("1.0.1") < key("1:0.1")

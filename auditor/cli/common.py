@@ -61,7 +61,25 @@ def apply_lang(lang: str | None) -> None:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """One JSON document on stdout: its outer two levels indented, each item below them (a finding, a system) on
+    one line. A scan of a fleet can list 100,000 findings: each line is made by the C encoder and written as it
+    is made, where indenting every level would take the pure-Python encoder and the whole text in memory."""
+    _write_json(data, sys.stdout.write, 0)
+    sys.stdout.write("\n")
+
+
+def _write_json(data: Any, write: Callable[[str], Any], depth: int) -> None:
+    if depth >= 2 or not isinstance(data, dict | list) or not data:
+        write(json.dumps(data, ensure_ascii=False, default=str))
+        return
+    pad, end = "  " * (depth + 1), "  " * depth
+    items = list(data.items()) if isinstance(data, dict) else list(enumerate(data))
+    write("{\n" if isinstance(data, dict) else "[\n")
+    for i, (key, value) in enumerate(items):
+        write(pad + (json.dumps(str(key), ensure_ascii=False) + ": " if isinstance(data, dict) else ""))
+        _write_json(value, write, depth + 1)
+        write(",\n" if i < len(items) - 1 else "\n")
+    write(end + ("}" if isinstance(data, dict) else "]"))
 
 
 def handle_errors(fn: F) -> F:

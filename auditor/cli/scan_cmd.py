@@ -26,7 +26,6 @@ from auditor.i18n import _
 from auditor.scan import FAMILIES
 from auditor.services.scans import ScanRequestError, check_families
 from auditor.services.scans import scan as scan_systems
-from auditor.vocabulary import Verdict
 
 
 @handle_errors
@@ -36,7 +35,7 @@ def scan(
                                                     help="Check family: tls, ports, patch (repeatable).")] = None,
     workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Run the technical checks on the declared targets, store the findings and show them."""
+    """`auditor scan` (its help text is in auditor/cli/__init__.py, LAZY)."""
     families = set(check or FAMILIES)
     try:
         check_families(families)
@@ -55,7 +54,7 @@ def scan(
             say(_("{family}: {targets} targets in {s:.1f} s; {opened} opened, {resolved} resolved, "
                         "{ind} checks indeterminate.").format(
                 family=r.family.upper(), targets=r.targets, s=r.seconds, opened=a.opened if a else 0,
-                resolved=a.resolved if a else 0, ind=sum(1 for o in r.outcomes if o.verdict is Verdict.INDETERMINATE)))
+                resolved=a.resolved if a else 0, ind=len(r.indeterminate)))
         if result.findings:
             out.print(findings_table(result.findings, catalogue, _("Findings on the scanned targets")))
         else:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -30,6 +30,8 @@ from auditor.ledger.chain import append, canonical
 from auditor.problems import UserError
 from auditor.store.tables import FindingRow, RiskAcceptanceRow, table_of
 from auditor.vocabulary import FindingStatus, Severity, Verdict
+
+INSERT_BATCH = 5000  # findings per statement (the parameters of one batch are held at once)
 
 
 @dataclass(frozen=True)
@@ -49,16 +51,39 @@ def finding_record(check: str, system: str, target: str, severity: str, status: 
             clock.stamp(resolved_at) if resolved_at else None]
 
 
+@dataclass
+class _Known:
+    """A finding already stored, as this run leaves it (read without its detail; written back by primary key)."""
+
+    id: int
+    check_id: str
+    system_id: str
+    target: str
+    status: str
+    severity: str
+    times_seen: int
+    first_seen: dt.datetime
+    resolved_at: dt.datetime | None
+    seen: dict[str, Any] | None = None  # what a failing outcome sets: last_seen, last_run_id, severity, detail
+    touched: bool = False
+
+
+def _known(session: Session, systems: set[str]) -> dict[tuple[str, str, str], _Known]:
+    t = table_of(FindingRow)
+    query = sa_select(t.c.id, t.c.check_id, t.c.system_id, t.c.target, t.c.status, t.c.severity, t.c.times_seen,
+                      t.c.first_seen, t.c.resolved_at).where(t.c.system_id.in_(sorted(systems)))
+    return {(r.check_id, r.system_id, r.target): _Known(*r) for r in session.execute(query)}
+
+
 def apply_outcomes(session: Session, run_id: int, outcomes: Iterable[Outcome], now: dt.datetime) -> ApplyResult:
+    """Open, update, reopen and resolve findings from a run's outcomes. New findings are inserted and known ones
+    updated by primary key in batches: a fleet's scan judges hundreds of thousands of them."""
     outcomes = list(outcomes)
     systems = {o.system for o in outcomes}
-    existing: dict[tuple[str, str, str], FindingRow] = {}
-    if systems:
-        for found in session.exec(select(FindingRow).where(col(FindingRow.system_id).in_(systems))):
-            existing[(found.check_id, found.system_id, found.target)] = found
+    existing = _known(session, systems) if systems else {}
     opened = updated = resolved = indeterminate = 0
     new_rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-    changed: dict[tuple[str, str, str], FindingRow] = {}
+    changed: dict[tuple[str, str, str], _Known] = {}
     for o in outcomes:
         key = (o.check, o.system, o.target)
         row = existing.get(key)
@@ -73,30 +98,38 @@ def apply_outcomes(session: Session, run_id: int, outcomes: Iterable[Outcome], n
                                  "severity": o.severity, "status": FindingStatus.OPEN, "first_seen": now, "last_seen": now,
                                  "times_seen": 1, "last_run_id": run_id, "detail": o.detail}
                 continue
+            if row.status != FindingStatus.OPEN:
+                row.status, row.resolved_at = FindingStatus.OPEN, None
+                opened += 1
+                changed[key] = row
             else:
-                if row.status != FindingStatus.OPEN:
-                    row.status, row.resolved_at = FindingStatus.OPEN, None
-                    opened += 1
-                    changed[key] = row
-                else:
-                    updated += 1
-                if row.severity != o.severity:
-                    changed[key] = row
-                row.last_seen, row.last_run_id, row.severity, row.detail = now, run_id, o.severity, o.detail
-                row.times_seen += 1
-            session.add(row)
+                updated += 1
+            if row.severity != o.severity:
+                changed[key] = row
+            row.severity, row.times_seen, row.touched = o.severity, row.times_seen + 1, True
+            row.seen = {"last_seen": now, "last_run_id": run_id, "detail": o.detail}
         elif row is not None and row.status == FindingStatus.OPEN:
-            row.status, row.resolved_at, row.last_run_id = FindingStatus.RESOLVED, now, run_id
-            session.add(row)
+            row.status, row.resolved_at, row.touched = FindingStatus.RESOLVED, now, True
             changed[key] = row
             resolved += 1
-    if new_rows:  # many at once after a first scan: a bulk insert, not one ORM object each
-        session.execute(insert(FindingRow), list(new_rows.values()))
+    _write(session, list(new_rows.values()), [r for r in existing.values() if r.touched], run_id)
     changes = [finding_record(r.check_id, r.system_id, r.target, r.severity, r.status, r.first_seen, r.resolved_at)
                for r in changed.values()]
     changes += [finding_record(v["check_id"], v["system_id"], v["target"], v["severity"], v["status"], now, None)
                 for v in new_rows.values()]
     return ApplyResult(opened, updated, resolved, indeterminate, sorted(changes))
+
+
+def _write(session: Session, new: list[dict[str, Any]], touched: list[_Known], run_id: int) -> None:
+    for i in range(0, len(new), INSERT_BATCH):
+        session.execute(insert(FindingRow), new[i:i + INSERT_BATCH])
+    seen = [{"id": r.id, "status": r.status, "resolved_at": r.resolved_at, "severity": r.severity,
+             "times_seen": r.times_seen, **r.seen} for r in touched if r.seen is not None]
+    gone = [{"id": r.id, "status": r.status, "resolved_at": r.resolved_at, "last_run_id": run_id}
+            for r in touched if r.seen is None]
+    for batch in (seen, gone):
+        for i in range(0, len(batch), INSERT_BATCH):
+            session.execute(update(FindingRow), batch[i:i + INSERT_BATCH])
 
 
 @dataclass(frozen=True)

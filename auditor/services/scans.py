@@ -13,7 +13,7 @@ from auditor.obligations.model import audit_fail_from, load_rules
 from auditor.problems import UserError
 from auditor.scan import FAMILIES, Progress, ScanReport, run_scan
 from auditor.scheduler import scan_lock
-from auditor.vocabulary import Verdict, finding_fails_audit
+from auditor.vocabulary import finding_fails_audit
 
 
 class ScanRequestError(UserError):
@@ -32,7 +32,7 @@ class ScanResult:
                       "opened": r.applied.opened if r.applied else 0,
                       "resolved": r.applied.resolved if r.applied else 0,
                       "indeterminate": [{"check": o.check, "system": o.system, "target": o.target, "detail": o.detail}
-                                        for o in r.outcomes if o.verdict is Verdict.INDETERMINATE],
+                                        for o in r.indeterminate],
                       "policies": r.policy_by_system} for r in self.reports],
             "findings": [v.as_json() for v in self.findings]}
 
@@ -54,7 +54,7 @@ def scan(ctx: Context, families: set[str], systems: list[str] | None, *, progres
     with scan_lock(ctx.ws):
         reports = run_scan(ctx.ws, ctx.store, ctx.loaded.inventory, families, chosen, progress=progress,
                            started_by=started_by)
-    judged = {(o.check, o.system, o.target) for r in reports for o in r.outcomes}
+    judged = set().union(*(r.judged for r in reports))
     with ctx.store.session() as s:
         views = [v for v in list_findings(s, clock.today(), systems=chosen) if (v.check, v.system, v.target) in judged]
     return ScanResult(reports, views, [v for v in views if finding_fails_audit(v.status, v.severity, fail_from)])
