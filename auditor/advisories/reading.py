@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from io import BufferedReader
@@ -20,10 +21,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import ijson
+from debian.debian_support import Version
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, TypeAdapter, ValidationError
 
 from auditor import safeio
-from auditor.evaluate.patch import version_key
 from auditor.i18n import _
 from auditor.problems import InputError, Problem, display_path
 
@@ -125,7 +126,7 @@ def version_problem(os_id: str, version: str) -> str | None:
     if os_id in RPM_OS:
         return None if _RPM_VERSION.match(version) else _("not an RPM version")
     try:
-        version_key("deb")(version)
+        Version(version)  # the parser the scan's comparison key starts from (not its cache: a feed has 100,000s)
     except ValueError:
         return _("not a Debian version")
     return None
@@ -260,8 +261,12 @@ def _zip_members(path: Path, zf: zipfile.ZipFile, shown: str) -> Iterator[tuple[
         if info.file_size > MAX_MEMBER_BYTES:
             raise InputError([Problem(name, 1, 1, "", _("the member expands to {size} bytes; the limit is {limit}")
                                       .format(size=info.file_size, limit=MAX_MEMBER_BYTES))])
-        with zf.open(info) as member:
-            data = member.read(MAX_MEMBER_BYTES + 1)  # the header's size is not trusted
+        try:
+            with zf.open(info) as member:
+                data = member.read(MAX_MEMBER_BYTES + 1)  # the header's size is not trusted
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+            raise InputError([Problem(name, 1, 1, "", _("the member cannot be read: {error}").format(
+                error=str(exc)[:200]))]) from None
         if len(data) > MAX_MEMBER_BYTES:
             raise InputError([Problem(name, 1, 1, "", _("the member expands to more than {limit} bytes")
                                       .format(limit=MAX_MEMBER_BYTES))])
@@ -279,7 +284,12 @@ def read(path: Path, fh: IO[bytes]) -> Reading:
         reader = _Reader(reading)
 
         def from_zip() -> Iterator[Entry]:
-            with zipfile.ZipFile(fh) as zf:
+            try:
+                zf = zipfile.ZipFile(fh)
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise InputError([Problem(shown, 1, 1, "", _("not a readable zip archive: {error}").format(
+                    error=str(exc)[:200]))]) from None
+            with zf:
                 for name, data in _zip_members(path, zf, shown):
                     if reader.full():
                         return

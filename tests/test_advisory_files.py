@@ -1,0 +1,148 @@
+"""Advisory files a careless or hostile user hands the auditor: each is refused with its file, record and field,
+exit code 2, and nothing stored (what an earlier import stored stays, and the patch scan still runs on it); large
+files are read as a stream; an archive is bounded in what it expands to."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from auditor.advisories import reading
+from tests.conftest import Result
+from tests.test_patch import OSV, STATUS, imports, scan, workspace
+
+HOSTS = "- {id: db, address: 127.0.0.1, os: Debian 12, patch: {method: file, path: db.status}}\n"
+
+
+@pytest.fixture
+def ws(tmp_path: Path, cli: Callable[..., Result]) -> Path:
+    """A workspace with the known-answer advisories imported and one host to scan."""
+    w = workspace(tmp_path, HOSTS)
+    (w / "db.status").write_text(STATUS)
+    imports(cli, w, tmp_path, "2026-11-20")
+    return w
+
+
+def advisory_rows(ws: Path) -> list[tuple[object, ...]]:
+    import sqlite3
+
+    with sqlite3.connect(ws / ".auditor" / "auditor.sqlite") as db:
+        return db.execute("SELECT origin, advisory_id, release, source_package, fixed_version FROM advisory "
+                          "ORDER BY 1, 2, 3, 4").fetchall()
+
+
+def refused(cli: Callable[..., Result], ws: Path, path: Path, *expected: str) -> str:
+    before = advisory_rows(ws)
+    r = cli("advisories", "import", path, "--workspace", ws, "--lang", "en")
+    assert r.exit_code == 2, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr
+    for text in expected:
+        assert text in r.stderr, r.stderr
+    assert advisory_rows(ws) == before  # nothing stored, nothing lost
+    found = scan(cli, ws)  # and the patch scan still runs on what was there
+    assert ("patch.vulnerable_package", "db:openssl") in found
+    return r.stderr
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), [
+    ("affected-string.json", [{"id": "X-1", "affected": "abc"}], ["records[0].affected", "valid list"]),
+    ("fixed-object.json", [{"id": "X-2", "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
+                                                       "ranges": [{"type": "ECOSYSTEM",
+                                                                   "events": [{"fixed": {"v": 1}}]}]}]}],
+     ["records[0].affected.0.ranges.0.events.0.fixed", "string"]),
+    ("not-objects.json", [1, 2, "x"], ["records[0]", "must be a JSON object"]),
+    ("left-pad.json", {"name": "left-pad"}, ["left-pad.json:1:1: name", "dictionary"]),
+    ("releases-string.json", {"openssl": {"CVE-2026-1": {"releases": "bookworm"}}},
+     ["openssl.CVE-2026-1.releases", "dictionary"]),
+    ("bad-version.json", [{"id": "X-3", "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
+                                                      "ranges": [{"type": "ECOSYSTEM",
+                                                                  "events": [{"fixed": "not a version!"}]}]}]}],
+     ["records[0].affected[0].ranges[0].events[0].fixed", "not a Debian version", "'not a version!'"]),
+    ("tracker-bad-version.json", {"curl": {"CVE-2026-9": {"releases": {"bookworm": {
+        "status": "resolved", "fixed_version": "1:", "urgency": "high"}}}}},
+     ["curl.CVE-2026-9.releases.bookworm.fixed_version", "not a Debian version"]),
+    ("truncated.json", "[{\"id\": \"X-4\", \"affected\": [", ["not valid JSON"]),
+])
+def test_a_wrong_record_is_located_and_nothing_is_stored(cli: Callable[..., Result], ws: Path, tmp_path: Path,
+                                                          name: str, content: object, expected: list[str]) -> None:
+    path = tmp_path / name
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    refused(cli, ws, path, name, *expected)
+
+
+def test_a_bad_record_late_in_a_good_file_rolls_back_the_whole_import(cli: Callable[..., Result], ws: Path,
+                                                                       tmp_path: Path) -> None:
+    """Entries are stored in batches as they are read: a problem found after some were stored undoes them all."""
+    good = [{"id": f"BULK-{i}", "affected": [{"package": {"ecosystem": "Debian:12", "name": f"pkg{i}"},
+                                              "ranges": [{"type": "ECOSYSTEM", "events": [{"fixed": "1.0-1"}]}]}]}
+            for i in range(12_000)]
+    bad = {"id": "BULK-LAST", "affected": [{"package": {"ecosystem": "Debian:12", "name": "x"},
+                                             "ranges": [{"type": "ECOSYSTEM", "events": [{"fixed": "1:"}]}]}]}
+    path = tmp_path / "late.json"
+    path.write_text(json.dumps([*good, bad]))
+    refused(cli, ws, path, "records[12000]", "not a Debian version")
+    path.write_text(json.dumps(good))  # the same without the bad record goes in whole
+    r = cli("advisories", "import", path, "--json", "--workspace", ws)
+    assert r.exit_code == 0 and json.loads(r.stdout)["entries"] == 12_000
+
+
+def test_a_zip_member_that_expands_beyond_its_limit_is_refused(cli: Callable[..., Result], ws: Path,
+                                                               tmp_path: Path) -> None:
+    bomb = tmp_path / "all.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("A-1.json", json.dumps(OSV[0]))
+        with zf.open("BOMB.json", "w", force_zip64=True) as member:  # 17 MiB of spaces: a few KB compressed
+            for _ in range(17):
+                member.write(b" " * (1 << 20))
+    assert bomb.stat().st_size < 200_000
+    refused(cli, ws, bomb, "all.zip:BOMB.json", "expands to")
+
+
+def test_a_damaged_zip_member_is_refused(cli: Callable[..., Result], ws: Path, tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.zip"
+    text = json.dumps(OSV[1])
+    with zipfile.ZipFile(damaged, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("B-1.json", text)
+    data = damaged.read_bytes()
+    at = data.index(b'"curl"')
+    damaged.write_bytes(data[:at + 1] + b"x" + data[at + 2:])  # one byte changed: the CRC no longer matches
+    refused(cli, ws, damaged, "damaged.zip:B-1.json", "cannot be read")
+
+
+def test_not_a_regular_file_is_refused_without_hanging(cli: Callable[..., Result], ws: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "advisories.fifo"
+    os.mkfifo(fifo)
+    refused(cli, ws, fifo, "not a regular file")
+    refused(cli, ws, tmp_path, "not a regular file")  # a folder
+    link = tmp_path / "zero.json"
+    link.symlink_to("/dev/zero")
+    refused(cli, ws, link, "not a regular file")
+
+
+def test_a_large_file_is_read_as_a_stream(tmp_path: Path) -> None:
+    """A tracker file of 60,000 issues: its entries come out one by one, never the whole document at once."""
+    import tracemalloc
+
+    path = tmp_path / "tracker.json"
+    with path.open("w") as fh:
+        fh.write("{")
+        for i in range(60_000):
+            fh.write(("," if i else "") + json.dumps(f"pkg{i}") + ":" + json.dumps(
+                {f"CVE-2026-{i}": {"releases": {"bookworm": {"status": "resolved", "fixed_version": f"1.{i}-1",
+                                                             "urgency": "low"}}}}))
+        fh.write("}")
+    size = path.stat().st_size
+    tracemalloc.start()
+    with reading.open_bounded(path) as fh:
+        r = reading.read(path, fh)
+        count = sum(1 for _ in r.entries)
+        r.check()
+    _now, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert r.origin == "debian-tracker" and count == 60_000
+    assert peak < size / 2, (peak, size)  # json.loads of the whole file would hold several times its size
