@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy import func as sa_func
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -229,10 +229,14 @@ class PortsFamily(Scope):
         return len(self.targets)
 
     def judge(self, run_id: int, now: dt.datetime) -> Iterator[Judged]:
+        t_obs = table_of(PortObservationRow)
+        baseline: dict[tuple[str, str], dict[tuple[str, int], tuple[str, str, str]]] = defaultdict(dict)
         with self.store.session() as s:
-            baseline = {(r.system_id, r.host_id, r.address, r.port): (r.baseline_service, r.baseline_product,
-                                                                      r.baseline_version)
-                        for r in s.exec(select(PortObservationRow))}
+            for r in s.execute(sa_select(t_obs.c.system_id, t_obs.c.host_id, t_obs.c.address, t_obs.c.port,
+                                         t_obs.c.baseline_service, t_obs.c.baseline_product,
+                                         t_obs.c.baseline_version)):
+                baseline[(r.system_id, r.host_id)][(r.address, r.port)] = (r.baseline_service, r.baseline_product,
+                                                                           r.baseline_version)
             open_targets = _open_targets(s, {t.system_id for t in self.targets}, PORT_CHECKS)
 
         def probe(t: PortTarget) -> PortObservation:
@@ -243,7 +247,7 @@ class PortsFamily(Scope):
                 t = obs.target
                 policy = self.policy_of[t.system_id]
                 self.seen.append(obs)
-                mine = {(a, p): v for (sid, hid, a, p), v in baseline.items() if (sid, hid) == (t.system_id, t.host_id)}
+                mine = baseline[(t.system_id, t.host_id)]
                 label = f"{t.system_id}/{t.host_id}"
                 yield Judged(label, t.system_id,
                              evaluate_ports(obs, policy, self.policies.admin, self.catalogue, mine,
@@ -252,23 +256,27 @@ class PortsFamily(Scope):
 
     def keep(self, s: Session, run_id: int, now: dt.datetime) -> None:
         """The open ports seen, against the baseline of the first time each was seen."""
-        rows = {(r.system_id, r.host_id, r.address, r.port): r for r in s.exec(select(PortObservationRow))}
+        t = table_of(PortObservationRow)
+        ids = {(r.system_id, r.host_id, r.address, r.port): r.id
+               for r in s.execute(sa_select(t.c.id, t.c.system_id, t.c.host_id, t.c.address, t.c.port))}
         fresh: dict[tuple[str, str, str, int], dict[str, object]] = {}
+        seen: dict[int, dict[str, object]] = {}
         for obs in self.seen:
             for op in obs.open_ports:
                 key = (obs.target.system_id, obs.target.host_id, op.address, op.port)
-                row = rows.get(key)
-                if row is None:
+                known = ids.get(key)
+                if known is None:
                     fresh[key] = {"system_id": key[0], "host_id": key[1], "address": op.address, "port": op.port,
                                   "protocol": "tcp", "baseline_service": op.service, "baseline_product": op.product,
                                   "baseline_version": op.version, "service": op.service, "product": op.product,
                                   "version": op.version, "first_seen": now, "last_seen": now, "last_run_id": run_id}
                 else:
-                    row.service, row.product, row.version = op.service, op.product, op.version
-                    row.last_seen, row.last_run_id = now, run_id
-                    s.add(row)
+                    seen[known] = {"id": known, "service": op.service, "product": op.product, "version": op.version,
+                                   "last_seen": now, "last_run_id": run_id}
         if fresh:
             s.execute(insert(PortObservationRow), list(fresh.values()))
+        if seen:  # by primary key, in one statement
+            s.execute(update(PortObservationRow), list(seen.values()))
 
 
 @dataclass

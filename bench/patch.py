@@ -154,7 +154,9 @@ def main() -> None:
     print(f"{'... the same scan again':>30} {rescan.seconds:>8.2f} {rescan.peak_mib:>9.0f}   (findings updated)")
     print(f"{'bare script (zip + compare)':>30} {bare.seconds:>8.2f} {bare.peak_mib:>9.0f}   "
           f"({bare.stdout.strip()} vulnerable packages)")
-    print(f"ratio auditor scan / bare script: {scan.seconds / bare.seconds:.2f}; goal: scan < 30 s and < 500 MB")
+    print(f"ratio to the bare script, which reads the feed each time: import + scan "
+          f"{(imported.seconds + scan.seconds) / bare.seconds:.2f}, a later scan alone {rescan.seconds / bare.seconds:.2f}")
+    print("goal (issue 16): the scan in under 30 s and 500 MB")
 
 
 if __name__ == "__main__":

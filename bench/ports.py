@@ -1,8 +1,9 @@
 """Ports benchmark: `auditor scan --check ports` against the bare nmap command it drives, in one run.
 
 Opens N listeners on a loopback address of its own, declares that host in a temporary workspace, then
-times (a) the auditor's whole port scan (start-up, inventory, plan, nmap, evaluation, store) and (b) the
-same nmap command line on its own. Prints both, and the auditor's overhead in percent (target < 10%).
+times, in alternating pairs, (a) the auditor's whole port scan (start-up, inventory, plan, nmap, evaluation,
+store) and (b) the same nmap command line on its own. Prints the medians and the median of the pairs' ratios
+(goal of issue 16: at most 1.10).
 
     python -m bench.ports                 # 300 listeners, the level-3 policy (version detection)
     python -m bench.ports --listeners 2000 --level 1
@@ -21,7 +22,7 @@ from pathlib import Path
 from auditor.catalogue.ports_policy import load_port_policies
 from auditor.labs.servers import Listener
 from auditor.probes.nmap_ports import nmap_arguments
-from bench._measure import measure
+from bench._measure import paired
 from tests.conftest import REPO
 
 ADDRESS = "127.99.0.1"
@@ -54,7 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--listeners", type=int, default=300)
     parser.add_argument("--level", type=int, default=3, choices=(1, 3))
-    parser.add_argument("--runs", type=int, default=1, help="alternating runs of each; the best of each is kept")
+    parser.add_argument("--runs", type=int, default=5, help="alternating pairs (the median is printed)")
     args = parser.parse_args()
     listeners = [Listener(port=FIRST_PORT + i, address=ADDRESS).start() for i in range(args.listeners)]
     try:
@@ -66,29 +67,19 @@ def main() -> None:
             nmap_cmd = ["nmap", *shlex.split(nmap_arguments(policy)), "-p", policy.ports, "-oX", "-", ADDRESS]
             auditor_cmd = [str(Path(sys.executable).parent / "auditor"), "scan", "--check", "ports", "--json",
                            "--workspace", str(ws)]
-            best_a = best_n = None
-            for _ in range(args.runs):
-                a = measure(auditor_cmd)
-                if a.returncode not in (0, 1):
-                    raise SystemExit(a.stderr[-2000:])
-                n = measure(nmap_cmd)
-                if n.returncode != 0:
-                    raise SystemExit(n.stderr[-2000:])
-                best_a = a if best_a is None or a.seconds < best_a.seconds else best_a
-                best_n = n if best_n is None or n.seconds < best_n.seconds else best_n
-            assert best_a is not None and best_n is not None
-            found = len(json.loads(best_a.stdout)["findings"])
-            open_ports = best_n.stdout.count('state="open"')
+            pairs = paired(auditor_cmd, nmap_cmd, args.runs, ok_a=(0, 1))
+            found = len(json.loads(pairs.a[-1].stdout)["findings"])
+            open_ports = pairs.b[-1].stdout.count('state="open"')
     finally:
         for listener in listeners:
             listener.stop()
-    overhead = (best_a.seconds - best_n.seconds) / best_n.seconds * 100
+    low, high = pairs.ratio_range
     print(f"host {ADDRESS} with {args.listeners} open listeners; level-{args.level} policy; nmap: {' '.join(nmap_cmd)}")
+    print(f"median of {args.runs} alternating pairs (after one unmeasured pair)")
     print(f"{'':>10} {'wall s':>8} {'peak MiB':>9}")
-    print(f"{'auditor':>10} {best_a.seconds:>8.2f} {best_a.peak_mib:>9.0f}   ({found} findings)")
-    print(f"{'nmap':>10} {best_n.seconds:>8.2f} {best_n.peak_mib:>9.0f}   ({open_ports} open ports)")
-    print(f"overhead of the auditor over the bare nmap run: {overhead:+.1f}% (target < 10%); best of {args.runs}")
-
+    print(f"{'auditor':>10} {pairs.a_seconds:>8.2f} {pairs.a_peak_mib:>9.0f}   ({found} findings)")
+    print(f"{'nmap':>10} {pairs.b_seconds:>8.2f} {pairs.b_peak_mib:>9.0f}   ({open_ports} open ports)")
+    print(f"ratio auditor / nmap: {pairs.ratio:.2f} (pairs {low:.2f}-{high:.2f}); goal <= 1.10")
 
 if __name__ == "__main__":
     main()

@@ -24,7 +24,7 @@ from auditor.labs.certs import issue, new_key
 from auditor.labs.nginx import Nginx, NginxSite
 from auditor.labs.servers import free_port
 from auditor.labs.tls_zoo import Zoo, ZooServer
-from bench._measure import measure
+from bench._measure import paired
 
 SSLYZE_COMMANDS = ["--certinfo", "--sslv2", "--sslv3", "--tlsv1", "--tlsv1_1", "--tlsv1_2", "--tlsv1_3",
                    "--compression", "--heartbleed", "--robot", "--openssl_ccs", "--reneg", "--http_headers",
@@ -100,7 +100,7 @@ def workspace(root: Path, zoo: Zoo, servers: list[ZooServer] | list[Endpoint]) -
     return ws
 
 
-def run(n: int, server: str) -> dict[str, float]:
+def run(n: int, server: str, runs: int) -> dict[str, float]:
     zoo = Zoo()
     nginx = None
     try:
@@ -110,40 +110,40 @@ def run(n: int, server: str) -> dict[str, float]:
             servers = start_endpoints(zoo, n)  # type: ignore[assignment]
         with tempfile.TemporaryDirectory() as tmp:
             ws = workspace(Path(tmp), zoo, servers)
-            auditor = measure([str(Path(sys.executable).parent / "auditor"), "scan", "--check", "tls", "--json",
-                               "--workspace", str(ws)])
-            if auditor.returncode not in (0, 1):
-                raise SystemExit(f"auditor failed: {auditor.stderr[-2000:]}")
-            doc = json.loads(auditor.stdout)
             targets = [f"{s.server_name}:{s.port}{{127.0.0.1}}" for s in servers]
-            sslyze = measure([sys.executable, "-m", "sslyze", *SSLYZE_COMMANDS, "--json_out", str(Path(tmp) / "s.json"),
-                              *targets])
-            if sslyze.returncode != 0:
-                raise SystemExit(f"sslyze failed: {sslyze.stderr[-2000:]}")
+            pairs = paired([str(Path(sys.executable).parent / "auditor"), "scan", "--check", "tls", "--json",
+                            "--workspace", str(ws)],
+                           [sys.executable, "-m", "sslyze", *SSLYZE_COMMANDS, "--json_out", str(Path(tmp) / "s.json"),
+                            *targets], runs, ok_a=(0, 1))
+            doc = json.loads(pairs.a[-1].stdout)
             scanned = len(json.loads((Path(tmp) / "s.json").read_text())["server_scan_results"])
     finally:
         if nginx is not None:
             nginx.stop()
         zoo.close()
     assert doc["runs"][0]["targets"] == n and scanned == n
-    return {"n": n, "auditor_s": auditor.seconds, "sslyze_s": sslyze.seconds, "ratio": auditor.seconds / sslyze.seconds,
-            "auditor_mib": auditor.peak_mib, "sslyze_mib": sslyze.peak_mib, "findings": len(doc["findings"])}
-
+    low, high = pairs.ratio_range
+    return {"n": n, "auditor_s": pairs.a_seconds, "sslyze_s": pairs.b_seconds, "ratio": pairs.ratio, "low": low,
+            "high": high, "auditor_mib": pairs.a_peak_mib, "sslyze_mib": pairs.b_peak_mib,
+            "findings": len(doc["findings"])}
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="50", help="comma-separated numbers of endpoints (default 50)")
     parser.add_argument("--server", choices=["nginx", "python"], default="nginx",
                         help="what serves the endpoints: nginx (default) or Python threads in this process")
+    parser.add_argument("--runs", type=int, default=3, help="alternating pairs per size (medians are printed)")
     args = parser.parse_args()
-    print(f"endpoints served by {args.server} on 127.0.0.1; both tools run the same scan commands")
-    print(f"{'endpoints':>9} {'auditor s':>10} {'sslyze CLI s':>13} {'ratio':>6} {'auditor MiB':>12} "
+    print(f"endpoints served by {args.server} on 127.0.0.1; both tools run the same scan commands; "
+          f"median of {args.runs} alternating pairs")
+    print(f"{'endpoints':>9} {'auditor s':>10} {'sslyze CLI s':>13} {'ratio':>6} {'(pairs)':>11} {'auditor MiB':>12} "
           f"{'sslyze MiB':>11} {'findings':>9}")
     for n in (int(x) for x in args.sizes.split(",")):
-        r = run(n, args.server)
-        print(f"{r['n']:>9} {r['auditor_s']:>10.2f} {r['sslyze_s']:>13.2f} {r['ratio']:>6.2f} "
+        r = run(n, args.server, args.runs)
+        spread = f"{r['low']:.2f}-{r['high']:.2f}"
+        print(f"{r['n']:>9} {r['auditor_s']:>10.2f} {r['sslyze_s']:>13.2f} {r['ratio']:>6.2f} {spread:>11} "
               f"{r['auditor_mib']:>12.0f} {r['sslyze_mib']:>11.0f} {r['findings']:>9}", flush=True)
-    print("ratio = auditor wall time / sslyze CLI wall time (target ≤ 1.0); "
+    print("ratio = median of the pairs' auditor / sslyze CLI wall times (goal of issue 16: <= 1.0); "
           "MiB = peak PSS of the process tree (sampled every 50 ms)")
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, update
 from sqlalchemy import select as sa_select
@@ -22,14 +22,15 @@ from auditor import clock
 from auditor.evaluate.outcome import Outcome
 from auditor.findings.policy import AcceptancePolicy
 from auditor.i18n import _
-from auditor.identity.mandate import organisation_for
-from auditor.identity.officer import Officer
-from auditor.identity.signer import CertSigner, signature_block
 from auditor.inventory.model import Inventory
 from auditor.ledger.chain import append, canonical
 from auditor.problems import UserError
 from auditor.store.tables import FindingRow, RiskAcceptanceRow, table_of
 from auditor.vocabulary import FindingStatus, Severity, Verdict
+
+if TYPE_CHECKING:  # signing loads cryptography's X.509 code, which listing findings does not need
+    from auditor.identity.officer import Officer
+    from auditor.identity.signer import CertSigner
 
 INSERT_BATCH = 5000  # findings per statement (the parameters of one batch are held at once)
 
@@ -197,6 +198,9 @@ def accept_risk(session: Session, finding_id: int, justification: str, expires_o
                 policy: AcceptancePolicy, account: str | None = None) -> RiskAcceptanceRow:
     """Accept the risk of an open finding until ``expires_on``: a decision signed with the certificate of an officer
     of the system's owner or security unit, who accepts being who the certificate names."""
+    from auditor.identity.mandate import organisation_for
+    from auditor.identity.signer import signature_block
+
     row = session.get(FindingRow, finding_id)
     if row is None:
         raise AcceptanceError(_("no finding has the id {id}").format(id=finding_id))
