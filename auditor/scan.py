@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import func as sa_func
@@ -298,7 +299,8 @@ class PatchFamily(Scope):
             return local[0]
         if host.patch.method == "file":
             assert host.patch.path is not None
-            return collect_file(self.ws.root / host.patch.path, host.os)
+            declared = Path(host.patch.path)  # a relative path must stay in the workspace, through links too
+            return collect_file(self.ws.root / declared, host.os, within=None if declared.is_absolute() else self.ws.root)
         assert host.patch.user is not None and host.patch.host_key is not None
         identity = self.ws.root / host.patch.identity_file if host.patch.identity_file else None
         return collect_ssh(host.address, host.patch.port, host.patch.user, host.patch.host_key, identity)

@@ -146,3 +146,52 @@ def test_a_large_file_is_read_as_a_stream(tmp_path: Path) -> None:
     tracemalloc.stop()
     assert r.origin == "debian-tracker" and count == 60_000
     assert peak < size / 2, (peak, size)  # json.loads of the whole file would hold several times its size
+
+
+def agent_file(**changes: object) -> str:
+    data: dict[str, object] = {"os_id": "debian", "version_id": "12", "codename": "bookworm",
+                               "collected_at": "2026-11-25T00:00:00+00:00", "hostname": "x", "package_format": "deb",
+                               "packages": [{"name": "openssl", "version": "3.0.11-1~deb12u2", "source": "openssl",
+                                             "source_version": "3.0.11-1~deb12u2"}]}
+    data.update(changes)
+    return json.dumps(data)
+
+
+def test_a_bad_host_file_fails_that_host_only(cli: Callable[..., Result], tmp_path: Path) -> None:
+    """Each broken package list is its host's collection_failed finding; the good host beside them is judged, and
+    the scan does not hang on a FIFO (it holds the scan lock while it runs)."""
+    bad = {
+        "binary": None,
+        "version": agent_file(packages=[{"name": "openssl", "version": "not a version!", "source": "openssl",
+                                         "source_version": "not a version!"}]),
+        "oslist": agent_file(os_id=["debian"]),
+        "format": agent_file(package_format="apk"),
+        "nopkgs": agent_file(packages="openssl"),
+        "fifo": None,
+        "outside": None,
+        "status": "Package: openssl\nStatus: install ok installed\nVersion: 1:\n",
+    }
+    hosts = "".join(f"- {{id: {name}, address: 127.0.0.1, os: Debian 12, patch: {{method: file, path: {name}.f}}}}\n"
+                    for name in [*bad, "good"])
+    ws = workspace(tmp_path, hosts)
+    for name, text in bad.items():
+        if text is not None:
+            (ws / f"{name}.f").write_text(text)
+    (ws / "binary.f").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4)
+    os.mkfifo(ws / "fifo.f")
+    (tmp_path / "elsewhere.json").write_text(agent_file())
+    (ws / "outside.f").symlink_to(tmp_path / "elsewhere.json")
+    (ws / "good.f").write_text(agent_file())
+    imports(cli, ws, tmp_path, "2026-11-20")
+    r = cli("scan", "--check", "patch", "--json", "--workspace", ws, "--lang", "en")
+    assert r.exit_code == 1 and "Traceback" not in r.stderr
+    found = {(f["check"], f["target"]): f for f in json.loads(r.stdout)["findings"]}
+    errors = {name: str(found[("patch.collection_failed", f"{name}:packages")]["detail"]["error"]) for name in bad}
+    assert "not UTF-8" in errors["binary"]
+    assert "packages[0].version (openssl): not a Debian version" in errors["version"]
+    assert "os_id" in errors["oslist"] and "package_format" in errors["format"] and "packages" in errors["nopkgs"]
+    assert "not a regular file" in errors["fifo"]
+    assert "outside" in errors["outside"]
+    assert "not a Debian version" in errors["status"]
+    assert ("patch.collection_failed", "good:packages") not in found
+    assert ("patch.vulnerable_package", "good:openssl") in found  # the good host was judged

@@ -329,7 +329,7 @@ def test_debian_version_key_orders_as_python_debian_does() -> None:
 
     from debian.debian_support import Version
 
-    from auditor.evaluate.patch import version_key
+    from auditor.versions import version_key
 
     key = version_key("deb")
     rng = random.Random(16)

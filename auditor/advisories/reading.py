@@ -11,7 +11,6 @@ expand to, as a whole and per member.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -21,12 +20,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import ijson
-from debian.debian_support import Version
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, TypeAdapter, ValidationError
 
 from auditor import safeio
 from auditor.i18n import _
 from auditor.problems import InputError, Problem, display_path
+from auditor.versions import version_problem
 
 MAX_FILE_BYTES = 2 * 1024 ** 3  # the file itself (OSV's all.zip of every ecosystem is under 1 GB)
 MAX_MEMBER_BYTES = 16 * 1024 ** 2  # one record of an archive, expanded
@@ -36,7 +35,6 @@ DEBIAN_CODENAMES = {"9": "stretch", "10": "buster", "11": "bullseye", "12": "boo
 RPM_ECOSYSTEMS = {"AlmaLinux": "almalinux", "Rocky Linux": "rocky"}  # OSV ecosystem → os-release ID
 RPM_OS = {"almalinux", "rocky", "rhel"}
 SKIPPED_URGENCY = {"unimportant", "end-of-life"}
-_RPM_VERSION = re.compile(r"^[0-9A-Za-z._+~^:-]{1,255}$")
 _OSV_KEYS = {"id", "schema_version", "modified", "published", "affected", "aliases", "summary", "details"}
 
 
@@ -118,17 +116,6 @@ def _release_of(ecosystem: str) -> tuple[str, str] | None:
         return RPM_ECOSYSTEMS[parts[0]], parts[1].split(".")[0]
     if parts[0] == "Red Hat" and len(parts) >= 3 and parts[1] == "enterprise_linux":
         return "rhel", parts[2].split(".")[0]
-    return None
-
-
-def version_problem(os_id: str, version: str) -> str | None:
-    """Why a fixed version cannot be compared with installed ones (None when it can)."""
-    if os_id in RPM_OS:
-        return None if _RPM_VERSION.match(version) else _("not an RPM version")
-    try:
-        Version(version)  # the parser the scan's comparison key starts from (not its cache: a feed has 100,000s)
-    except ValueError:
-        return _("not a Debian version")
     return None
 
 
@@ -216,7 +203,7 @@ class _Reader:
 
     def _checked(self, entry: Entry, file: str, where: str) -> Iterator[Entry]:
         if entry.fixed_version is not None:
-            why = version_problem(entry.os_id, entry.fixed_version)
+            why = version_problem("rpm" if entry.os_id in RPM_OS else "deb", entry.fixed_version)
             if why is not None:
                 self.problem(file, where, f"{why}: {entry.fixed_version[:80]!r}")
                 return

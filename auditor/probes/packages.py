@@ -8,17 +8,20 @@ on an air-gapped host, or a raw dpkg status file). Nothing is downloaded.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import platform
 import shutil
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 from debian import deb822
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-from auditor import clock
+from auditor import clock, safeio
+from auditor.problems import InputError
+from auditor.versions import version_problem
 
 DPKG_FORMAT = "${binary:Package}\\t${db:Status-Abbrev}\\t${Version}\\t${source:Package}\\t${source:Version}\\n"
 RPM_FORMAT = "%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}-%{RELEASE}\\t%{SOURCERPM}\\n"
@@ -232,25 +235,71 @@ def parse_remote_output(stdout: str, method: str, hostname: str) -> PackageInven
                             parse_dpkg_query(packages_text), stamp, method, hostname, pending)
 
 
-def collect_file(path: Path, declared_os: str | None) -> PackageInventory:
+MAX_COLLECTED_BYTES = 64 * 1024 * 1024  # a host's package list (an RPM host with 10,000 packages: a few MB)
+
+
+class _AgentPackage(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: StrictStr = Field(min_length=1, max_length=255)
+    version: StrictStr = Field(min_length=1, max_length=255)
+    source: StrictStr = Field(min_length=1, max_length=255)
+    source_version: StrictStr = Field(min_length=1, max_length=255)
+
+
+class _AgentFile(BaseModel):
+    """What 'auditor agent collect' writes (PackageInventory.as_json)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    os_id: StrictStr = Field(max_length=32)
+    version_id: StrictStr = Field(max_length=32)
+    codename: StrictStr = Field(max_length=32)
+    collected_at: StrictStr = Field(max_length=64)
+    hostname: StrictStr = Field(default="", max_length=255)
+    package_format: Literal["deb", "rpm"] = "deb"
+    pending_security: list[StrictStr] | None = None
+    packages: list[_AgentPackage]
+
+
+def _checked_versions(path: Path, packages: tuple[Package, ...], package_format: str) -> tuple[Package, ...]:
+    for i, p in enumerate(packages):
+        for field_name in ("version", "source_version"):
+            why = version_problem(package_format, getattr(p, field_name))
+            if why is not None:
+                raise CollectionError(f"{path}: packages[{i}].{field_name} ({p.name}): {why}: "
+                                      f"{getattr(p, field_name)[:80]!r}")
+    return packages
+
+
+def collect_file(path: Path, declared_os: str | None, within: Path | None = None) -> PackageInventory:
+    """A package list written on the host (by 'auditor agent collect', or its dpkg status file). Anything wrong with
+    it is a CollectionError (that host's collection_failed finding), never a traceback: it must be a regular file
+    (no FIFO to hang the scan, no device), inside ``within`` if a link, bounded, UTF-8, of the agent's schema,
+    and every version must parse in its packaging format."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CollectionError(f"{path}: {exc.strerror}") from None
+        raw = safeio.read_bytes(path, max_bytes=MAX_COLLECTED_BYTES, within=within)
+    except InputError as exc:
+        raise CollectionError("; ".join(f"{p.file}: {p.message}" for p in exc.problems)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CollectionError(f"{path}: not UTF-8 text (binary content?)") from None
     if text.lstrip().startswith("{"):
         try:
-            data = json.loads(text)
-            packages = tuple(Package(**p) for p in data["packages"])
-            pending = data.get("pending_security")
-            package_format = data.get("package_format", "deb")
-            if package_format not in ("deb", "rpm"):
-                raise ValueError(f"unknown package_format {package_format!r}")
-            return PackageInventory(data["os_id"], data["version_id"], data["codename"], packages,
-                                    data["collected_at"], "file", data.get("hostname", ""),
-                                    tuple(pending) if isinstance(pending, list) else None, package_format)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CollectionError(f"{path}: not an 'auditor agent collect' file ({exc})") from None
-    packages = parse_dpkg_status(text)
+            data = _AgentFile.model_validate_json(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            given = repr(first.get("input"))[:60]
+            raise CollectionError(f"{path}: not an 'auditor agent collect' file ({where}: {first['msg']}, not "
+                                  f"{given}; {exc.error_count()} problem(s))") from None
+        packages = tuple(Package(p.name, p.version, p.source, p.source_version) for p in data.packages)
+        return PackageInventory(data.os_id, data.version_id, data.codename,
+                                _checked_versions(path, packages, data.package_format), data.collected_at, "file",
+                                data.hostname, None if data.pending_security is None else tuple(data.pending_security),
+                                data.package_format)
+    packages = _checked_versions(path, parse_dpkg_status(text), "deb")
     if not packages:
         raise CollectionError(f"{path}: no installed package found")
     os_id, version_id, codename = _declared_release(declared_os)
