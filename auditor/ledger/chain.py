@@ -7,6 +7,7 @@ import hashlib
 import json
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from auditor import clock
@@ -35,8 +36,26 @@ def entry_hash(seq: int, at: dt.datetime, kind: str, subject: str, payload: dict
                                  "subject": subject, "payload": payload, "prev": prev_hash}))
 
 
+# the key of the PostgreSQL advisory lock that orders appends ("ledger" in ASCII)
+_LEDGER_LOCK = 0x6C6564676572
+
+
+def _hold_the_head(session: Session) -> None:
+    """Appends from concurrent commands wait for each other until the one holding the lock commits, so the head
+    read next is still the head when the entry is written: no entry is lost to a duplicate sequence number and
+    the chain stays linear. PostgreSQL: a transaction-scoped advisory lock. SQLite: its write lock, taken now
+    (by a statement that writes nothing) rather than at the entry's insert; a waiting writer waits for the busy
+    timeout."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LEDGER_LOCK})
+    elif dialect == "sqlite":
+        session.execute(text("UPDATE ledger SET seq = seq WHERE 0"))
+
+
 def append(session: Session, kind: str, subject: str, payload: dict[str, Any]) -> LedgerRow:
     """Append one entry in the caller's transaction (so it lands with the change it records, or not at all)."""
+    _hold_the_head(session)
     last = session.exec(select(LedgerRow).order_by(col(LedgerRow.seq).desc()).limit(1)).first()
     seq = (last.seq + 1) if last else 1
     prev = last.hash if last else GENESIS
