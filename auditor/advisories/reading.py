@@ -11,6 +11,7 @@ expand to, as a whole and per member.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -226,7 +227,9 @@ def _json_items(fh: IO[bytes]) -> tuple[str, Iterator[tuple[str, Any]]]:
     first = next(pairs, None)
     if first is None:
         return "map", iter(())
-    if first[0] in _OSV_KEYS:  # one OSV record: small, taken whole
+    if first[0] in _OSV_KEYS:  # one OSV record, taken whole: no larger than a record of an archive may be
+        if os.fstat(fh.fileno()).st_size > MAX_MEMBER_BYTES:
+            raise ValueError(f"one OSV record of more than {MAX_MEMBER_BYTES} bytes")
         record = dict([first, *pairs])
         return "record", iter([("", record)])
     return "map", _chain([first], pairs)
