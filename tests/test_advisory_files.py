@@ -195,3 +195,15 @@ def test_a_bad_host_file_fails_that_host_only(cli: Callable[..., Result], tmp_pa
     assert "not a Debian version" in errors["status"]
     assert ("patch.collection_failed", "good:packages") not in found
     assert ("patch.vulnerable_package", "good:openssl") in found  # the good host was judged
+
+
+def test_one_record_too_large_to_take_whole_is_refused(cli: Callable[..., Result], ws: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file that is one OSV record is read whole, so it is bounded like a member of an archive."""
+    monkeypatch.setattr(reading, "MAX_MEMBER_BYTES", 64 * 1024)
+    big = tmp_path / "one.json"
+    big.write_text(json.dumps({**OSV[0], "details": "x" * 100_000}))
+    refused(cli, ws, big, "one.json", "one OSV record of more than 65536 bytes")
+    small = tmp_path / "small.json"
+    small.write_text(json.dumps(OSV[0]))
+    assert cli("advisories", "import", small, "--workspace", ws).exit_code == 0
