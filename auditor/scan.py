@@ -45,7 +45,7 @@ from auditor.workspace import Workspace
 FAMILIES = ("tls", "ports", "patch")
 PORT_SCAN_PARALLEL = 4  # nmap processes at once
 _HOST_OF = re.compile(r"[:/]")  # a finding's target is its host's id, then ":" or "/"
-ADVISORY_LOOKUP_CHUNK = 500  # package names per query (SQLite allows 32,766 parameters; PostgreSQL more)
+IN_CHUNK = 500  # values per IN (...) list: package names, system ids (SQLite allows 32,766 parameters)
 
 
 @dataclass
@@ -208,9 +208,9 @@ def _open_targets(s: Session, systems: set[str], checks: tuple[str, ...]) -> dic
     each (a host's targets are "host:..." or "host/...")."""
     t = table_of(FindingRow)
     out: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
-    for i in range(0, len(ordered := sorted(systems)), ADVISORY_LOOKUP_CHUNK):
+    for i in range(0, len(ordered := sorted(systems)), IN_CHUNK):
         rows = s.execute(sa_select(t.c.check_id, t.c.system_id, t.c.target).where(
-            t.c.system_id.in_(ordered[i:i + ADVISORY_LOOKUP_CHUNK]), t.c.status == FindingStatus.OPEN,
+            t.c.system_id.in_(ordered[i:i + IN_CHUNK]), t.c.status == FindingStatus.OPEN,
             t.c.check_id.in_(checks)))
         for check, system, target in rows:
             out[(system, _HOST_OF.split(target, maxsplit=1)[0])].add((check, target))
@@ -337,10 +337,10 @@ def _advisories(s: Session, inv: PackageInventory, newest: dict[str, dt.date | N
     t = table_of(AdvisoryRow)
     names = sorted({p.source for p in inv.packages} | {p.name for p in inv.packages})
     advisories: list[Advisory] = []
-    for i in range(0, len(names), ADVISORY_LOOKUP_CHUNK):
+    for i in range(0, len(names), IN_CHUNK):
         rows = s.execute(sa_select(t.c.advisory_id, t.c.source_package, t.c.fixed_version).where(
             t.c.os_id == inv.os_id, t.c.release == inv.advisory_release,
-            t.c.source_package.in_(names[i:i + ADVISORY_LOOKUP_CHUNK])))
+            t.c.source_package.in_(names[i:i + IN_CHUNK])))
         advisories += [Advisory(*r) for r in rows]
     if inv.os_id not in newest:
         newest[inv.os_id] = s.exec(select(sa_func.max(AdvisoryRow.data_date)).where(
