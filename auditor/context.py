@@ -20,6 +20,7 @@ class Context:
     ws: Workspace
     store: Store
     loaded: LoadedInventory
+    interrupted: int = 0  # runs left 'running' by a process that is gone, marked interrupted on opening
 
     def check_systems(self, ids: list[str] | None) -> set[str] | None:
         if not ids:
@@ -32,6 +33,27 @@ class Context:
         return set(ids)
 
 
+def settle_interrupted_runs(ws: Workspace, store: Store) -> int:
+    """Mark as interrupted the scan runs left 'running' by a process that is gone (killed with -9, a power cut):
+    a run holds the workspace's scan lock while it runs, so when the lock is free nothing is running. While a
+    scan is running, its run is left alone. How many were marked."""
+    from sqlmodel import col, select
+
+    from auditor.store.tables import ScanRunRow
+    from auditor.vocabulary import RunStatus
+
+    with store.session() as s:
+        if s.exec(select(ScanRunRow.id).where(col(ScanRunRow.status) == RunStatus.RUNNING).limit(1)).first() is None:
+            return 0
+    from auditor.scheduler import Busy, mark_interrupted, scan_lock
+
+    try:
+        with scan_lock(ws), store.session() as s:
+            return mark_interrupted(s)
+    except Busy:
+        return 0
+
+
 @contextmanager
 def workspace_context(workspace: Path | None) -> Iterator[Context]:
     ws = find_workspace(workspace)
@@ -39,6 +61,6 @@ def workspace_context(workspace: Path | None) -> Iterator[Context]:
     store = open_store(ws.root)
     try:
         sync_inventory(store, loaded)
-        yield Context(ws, store, loaded)
+        yield Context(ws, store, loaded, settle_interrupted_runs(ws, store))
     finally:
         store.close()

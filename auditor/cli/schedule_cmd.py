@@ -26,7 +26,7 @@ def run(once: Annotated[bool, typer.Option("--once", help="Run what is due now, 
     """Run each check family for each system at the interval of its level; SIGTERM stops after the current job."""
     with workspace_context(workspace) as ctx, file_lock(ctx.ws.state_dir / "schedule.lock", _("the scheduler")):
         with scan_lock(ctx.ws), ctx.store.session() as s:
-            interrupted = mark_interrupted(s)
+            interrupted = ctx.interrupted + mark_interrupted(s)
         if interrupted:
             err.print(_("{n} run(s) interrupted earlier were marked as such").format(n=interrupted))
 
