@@ -110,6 +110,26 @@ def run_auditor(*args: str | Path, cwd: Path | None = None, env: dict[str, str] 
                           timeout=timeout, check=False)
 
 
+def one_system(extra: str = "") -> str:
+    """The smallest inventory: organisation o, the operating system app with its host h on 127.0.0.1; ``extra`` is
+    more of the system's keys (endpoints...), written as at the top level."""
+    text = textwrap.dedent("""\
+        version: 1
+        organisations:
+          - {id: o, name: Org, roles: [owner, operator, security_unit]}
+        systems:
+          - id: app
+            name: App
+            owner: o
+            operator: o
+            lifecycle: operating
+            go_live: 2020-01-01
+            hosts:
+              - {id: h, address: 127.0.0.1}
+        """)
+    return text + textwrap.indent(textwrap.dedent(extra), "    ")
+
+
 @pytest.fixture
 def make_workspace(tmp_path: Path) -> Callable[[str], Path]:
     """A workspace folder whose inventory.yaml is the given text (dedented)."""

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import AUDITOR_BIN, run_auditor
+from tests.conftest import AUDITOR_BIN, one_system, run_auditor
 
 
 def run_statuses(ws: Path) -> list[str]:
@@ -32,22 +32,7 @@ def test_a_scan_killed_with_sigkill_is_marked_interrupted(make_workspace: Callab
     silent.bind(("127.0.0.1", 0))
     silent.listen(64)
     port = silent.getsockname()[1]
-    ws = make_workspace(f"""\
-        version: 1
-        organisations:
-          - {{id: o, name: Org, roles: [owner, operator, security_unit]}}
-        systems:
-          - id: app
-            name: App
-            owner: o
-            operator: o
-            lifecycle: operating
-            go_live: 2020-01-01
-            hosts:
-              - {{id: h, address: 127.0.0.1}}
-            endpoints:
-              - {{host: h, port: {port}, protocol: https, tls: true}}
-        """)
+    ws = make_workspace(one_system(f"endpoints:\n  - {{host: h, port: {port}, protocol: https, tls: true}}\n"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITOR_") or k == "AUDITOR_NOW"}
     scan = subprocess.Popen([str(AUDITOR_BIN), "scan", "--check", "tls", "--json", "-w", str(ws)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

@@ -14,27 +14,14 @@ import sqlalchemy as sa
 from auditor import clock
 from auditor.store.db import ENV_URL, open_store
 from auditor.store.tables import FindingRow
-from tests.conftest import Result, run_auditor
+from tests.conftest import Result, one_system, run_auditor
 
 WRITERS = 16
 
 
 def test_concurrent_ledger_writers_lose_nothing(database_url: str, make_workspace: Callable[[str], Path],
                                                 cli: Callable[..., Result]) -> None:
-    ws = make_workspace("""\
-        version: 1
-        organisations:
-          - {id: o, name: Org, roles: [owner, operator, security_unit]}
-        systems:
-          - id: app
-            name: App
-            owner: o
-            operator: o
-            lifecycle: operating
-            go_live: 2020-01-01
-            hosts:
-              - {id: h, address: 127.0.0.1}
-        """)
+    ws = make_workspace(one_system())
     env = {ENV_URL: database_url}
     assert cli("inventory", "load", "-w", ws, env=env).exit_code == 0
     store = open_store(ws, database_url)
