@@ -207,3 +207,13 @@ def test_one_record_too_large_to_take_whole_is_refused(cli: Callable[..., Result
     small = tmp_path / "small.json"
     small.write_text(json.dumps(OSV[0]))
     assert cli("advisories", "import", small, "--workspace", ws).exit_code == 0
+
+
+def test_one_record_whose_first_field_is_not_its_id_is_still_a_record(cli: Callable[..., Result], ws: Path,
+                                                                        tmp_path: Path) -> None:
+    record = {"severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N"}], "references": [], **OSV[0]}
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(record))
+    r = cli("advisories", "import", one, "--json", "--workspace", ws)
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["origin"] == "osv" and json.loads(r.stdout)["entries"] == 1

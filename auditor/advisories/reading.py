@@ -36,7 +36,9 @@ DEBIAN_CODENAMES = {"9": "stretch", "10": "buster", "11": "bullseye", "12": "boo
 RPM_ECOSYSTEMS = {"AlmaLinux": "almalinux", "Rocky Linux": "rocky"}  # OSV ecosystem → os-release ID
 RPM_OS = {"almalinux", "rocky", "rhel"}
 SKIPPED_URGENCY = {"unimportant", "end-of-life"}
-_OSV_KEYS = {"id", "schema_version", "modified", "published", "affected", "aliases", "summary", "details"}
+# the top-level fields of the OSV schema: a file that is one object whose first key is one of them is one record
+_OSV_KEYS = {"schema_version", "id", "modified", "published", "withdrawn", "aliases", "upstream", "related",
+             "summary", "details", "severity", "affected", "references", "credits", "database_specific"}
 
 
 @dataclass(frozen=True)
