@@ -7,11 +7,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlmodel import col, select
+
 from auditor.i18n import _
 from auditor.inventory.load import LoadedInventory, load_inventory
 from auditor.problems import InputError, Problem, display_path
 from auditor.store.db import Store, open_store
 from auditor.store.sync import sync_inventory
+from auditor.store.tables import ScanRunRow
+from auditor.vocabulary import RunStatus
 from auditor.workspace import Workspace, find_workspace
 
 
@@ -37,15 +41,10 @@ def settle_interrupted_runs(ws: Workspace, store: Store) -> int:
     """Mark as interrupted the scan runs left 'running' by a process that is gone (killed with -9, a power cut):
     a run holds the workspace's scan lock while it runs, so when the lock is free nothing is running. While a
     scan is running, its run is left alone. How many were marked."""
-    from sqlmodel import col, select
-
-    from auditor.store.tables import ScanRunRow
-    from auditor.vocabulary import RunStatus
-
     with store.session() as s:
         if s.exec(select(ScanRunRow.id).where(col(ScanRunRow.status) == RunStatus.RUNNING).limit(1)).first() is None:
             return 0
-    from auditor.scheduler import Busy, mark_interrupted, scan_lock
+    from auditor.scheduler import Busy, mark_interrupted, scan_lock  # the scan code: only when a run is left
 
     try:
         with scan_lock(ws), store.session() as s:

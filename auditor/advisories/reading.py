@@ -11,6 +11,7 @@ expand to, as a whole and per member.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import zipfile
 import zlib
@@ -242,7 +243,7 @@ def _chain(head: Iterable[tuple[str, Any]], rest: Iterator[tuple[str, Any]]) -> 
     yield from rest
 
 
-def _zip_members(path: Path, zf: zipfile.ZipFile, shown: str) -> Iterator[tuple[str, bytes]]:
+def _zip_members(zf: zipfile.ZipFile, shown: str) -> Iterator[tuple[str, bytes]]:
     members = [i for i in zf.infolist() if i.filename.endswith(".json") and not i.is_dir()]
     declared = sum(i.file_size for i in members)
     if declared > MAX_EXPANDED_BYTES:
@@ -267,8 +268,6 @@ def _zip_members(path: Path, zf: zipfile.ZipFile, shown: str) -> Iterator[tuple[
 
 def read(path: Path, fh: IO[bytes]) -> Reading:
     """The file's format and its entries, read from ``fh`` as they are asked for."""
-    import json
-
     shown = display_path(path)
     if zipfile.is_zipfile(fh):
         fh.seek(0)
@@ -282,7 +281,7 @@ def read(path: Path, fh: IO[bytes]) -> Reading:
                 raise InputError([Problem(shown, 1, 1, "", _("not a readable zip archive: {error}").format(
                     error=str(exc)[:200]))]) from None
             with zf:
-                for name, data in _zip_members(path, zf, shown):
+                for name, data in _zip_members(zf, shown):
                     if reader.full():
                         return
                     try:

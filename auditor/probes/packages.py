@@ -238,19 +238,19 @@ def parse_remote_output(stdout: str, method: str, hostname: str) -> PackageInven
 MAX_COLLECTED_BYTES = 64 * 1024 * 1024  # a host's package list (an RPM host with 10,000 packages: a few MB)
 
 
-class _AgentPackage(BaseModel):
+class _Agent(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
+
+class _AgentPackage(_Agent):
     name: StrictStr = Field(min_length=1, max_length=255)
     version: StrictStr = Field(min_length=1, max_length=255)
     source: StrictStr = Field(min_length=1, max_length=255)
     source_version: StrictStr = Field(min_length=1, max_length=255)
 
 
-class _AgentFile(BaseModel):
+class _AgentFile(_Agent):
     """What 'auditor agent collect' writes (PackageInventory.as_json)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
 
     os_id: StrictStr = Field(max_length=32)
     version_id: StrictStr = Field(max_length=32)
