@@ -20,6 +20,11 @@ from auditor.problems import UserError
 VN_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")
 FREEZE_ENV = "AUDITOR_NOW"
 
+# the dates a record, a plan, an inventory or an option may hold: anything outside is a typo (0001-01-01,
+# 9999-12-31), and would overflow the date arithmetic of due dates and time zones further on
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2199, 12, 31)
+
 
 class ClockError(UserError):
     """AUDITOR_NOW does not hold a date or a date and time (a usage error: exit code 2)."""

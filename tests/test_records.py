@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from auditor import clock
 from auditor.labs.servers import Listener
-from tests.conftest import Result
+from tests.conftest import Result, run_auditor
 from tests.test_ports import ADDRESS
 from tests.test_ports import workspace as ports_workspace
 
@@ -213,6 +214,17 @@ BAD = [
     ("response_plans:\n  - {system: l3, document: D, approved_on: 2026-03-01}\n"
      "  - {system: l3, document: E, approved_on: 2026-04-01}\n", 3, "response_plans[1].system", "a second response plan"),
     ("drills: [1, 2\n", 2, "", "not valid YAML"),
+    # dates at the ends of the calendar are typos, refused where written (0001-01-01T00:00+14:00 crashed the drill
+    # report in UTC; 9999-12-31 overflows every due date computed from it)
+    ("drills:\n  - id: d\n    date: 2026-03-01\n    kind: live_fire\n    title: T\n    scenario: S\n    timeline:\n"
+     "      - {at: '0001-01-01T00:00+14:00', event: attack_started}\n", 8, "drills[0].timeline[0].at",
+     "outside the years 1900 to 2199"),
+    ("drills:\n  - id: d\n    date: 9999-12-31\n    kind: live_fire\n    title: T\n    scenario: S\n", 3,
+     "drills[0].date", "outside the years 1900 to 2199"),
+    ("inspections:\n  - {id: a, system: l1, date: 1899-12-31, performed_by: X, independent: true,"
+     " licensed_assessor: true}\n", 2, "inspections[0].date", "outside the years 1900 to 2199"),
+    ("response_plans:\n  - {system: l3, document: D, approved_on: 20260301}\n", 2, "response_plans[0].approved_on",
+     "not a valid date"),
 ]
 
 
@@ -229,6 +241,38 @@ def test_bad_records_are_located_and_change_nothing(cli: Callable[..., Result], 
         assert "Traceback" not in r.stderr
     (ws / "records.yaml").write_text(textwrap.dedent(INSPECTIONS), encoding="utf-8")
     assert status(cli, ws, "2026-06-01") == before
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "device link"])
+def test_a_records_d_entry_that_is_not_a_regular_file_is_refused_unread(cli: Callable[..., Result], tmp_path: Path,
+                                                                         kind: str) -> None:
+    ws = make_ws(tmp_path, INSPECTIONS)
+    before = status(cli, ws, "2026-06-01")
+    (ws / "records.d").mkdir()
+    entry = ws / "records.d" / "x.yaml"
+    if kind == "folder":
+        entry.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(entry)  # opened for reading, it would wait for a writer for ever
+    else:
+        entry.symlink_to("/dev/zero")  # read whole, it would fill the memory
+    for command in (("records", "list"), ("status",)):
+        r = run_auditor(*command, "--lang", "en", "--workspace", ws, timeout=60)  # a hang fails, not blocks
+        assert r.returncode == 2 and "Traceback" not in r.stderr, (command, r.stderr)
+        assert "records.d/x.yaml:1:1:" in r.stderr, r.stderr
+        assert ("outside" if kind == "device link" else "not a regular file") in r.stderr, r.stderr
+    (entry.unlink if kind != "folder" else entry.rmdir)()
+    assert status(cli, ws, "2026-06-01") == before
+
+
+def test_dates_on_the_command_line_are_bounded_too(cli: Callable[..., Result], tmp_path: Path) -> None:
+    ws = make_ws(tmp_path, INSPECTIONS)
+    for args in (("status", "--on", "9999-12-31"), ("reminders", "--on", "0001-01-01"),
+                 ("records", "add", "inspection", "--id", "k9", "--system", "l1", "--date", "1800-01-01",
+                  "--performed-by", "X")):
+        r = cli(*args, "--lang", "en", "--workspace", ws)
+        assert r.exit_code == 2 and "outside the years 1900 to 2199" in r.stderr, (args, r.stderr)
+        assert "Traceback" not in r.stderr
 
 
 def test_duplicate_id_across_records_yaml_and_records_d(cli: Callable[..., Result], tmp_path: Path) -> None:

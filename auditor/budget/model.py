@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -10,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from auditor.inventory.types import Id
+from auditor.inventory.types import Day, Id
 
 # A whole number of đồng: plain digits, or Vietnamese grouping in threes with dots or with spaces (the usual space,
 # or the no-break spaces word processors put there), one separator throughout. ASCII digits only.
@@ -54,7 +53,7 @@ class Plan(BaseModel):
     kind: Literal["annual_plan", "five_year_plan", "project", "programme"]
     title: str = Field(min_length=1)
     owner: Id
-    approved_on: dt.date
+    approved_on: Day
     currency: str = "VND"
     total: Amount
     lines: list[Line] = Field(min_length=1)

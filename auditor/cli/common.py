@@ -111,10 +111,15 @@ def parse_day(value: str | None, option: str) -> dt.date:
     if value is None:
         return clock.today()
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         err.print(_("{option}: not a valid date (YYYY-MM-DD): {value!r}").format(option=option, value=value))
         raise typer.Exit(EXIT_INPUT) from None
+    if not clock.EARLIEST <= day <= clock.LATEST:
+        err.print(_("{option}: {value} is outside the years {first} to {last}; is it a typo?").format(
+            option=option, value=value, first=clock.EARLIEST.year, last=clock.LATEST.year))
+        raise typer.Exit(EXIT_INPUT)
+    return day
 
 
 @contextlib.contextmanager

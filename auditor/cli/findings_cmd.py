@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
@@ -12,11 +11,9 @@ from auditor import clock
 from auditor.catalogue.checks import load_catalogue
 from auditor.cli.common import (
     EXIT_FAIL,
-    EXIT_INPUT,
     JsonOpt,
     LangOpt,
     WorkspaceOpt,
-    err,
     handle_errors,
     out,
     parse_day,
@@ -92,11 +89,7 @@ def accept_cmd(
 ) -> None:
     """Accept the risk of an open finding, with a justification and an expiry date, signed with the accepting
     officer's certificate (who accepts is who the certificate names)."""
-    try:
-        expires = dt.date.fromisoformat(until)
-    except ValueError:
-        err.print(_("--until: not a valid date (YYYY-MM-DD): {value!r}").format(value=until))
-        raise typer.Exit(EXIT_INPUT) from None
+    expires = parse_day(until, "--until")
     choice = SignerChoice(p12, passphrase_file, pkcs11_lib, token, key_label, pin_file)
     with workspace_context(workspace) as ctx, chosen_signer(choice) as signer:
         acc = accept_finding(ctx, finding_id, signer, justification=justification, until=expires)

@@ -93,6 +93,9 @@ def describe(error: ErrorDetails, root: type[BaseModel], path: Path_) -> str:
     if kind in ("datetime_type", "datetime_parsing", "datetime_from_date_parsing", "datetime_invalid"):
         return _("not a valid date and time (YYYY-MM-DDTHH:MM, Vietnam time unless an offset is given): {value!r}"
                  ).format(value=value if kind != "datetime_invalid" else ctx.get("value"))
+    if kind == "date_out_of_range":
+        return _("{value} is outside the years {first} to {last}; is it a typo?").format(
+            value=ctx.get("value"), first=ctx.get("first"), last=ctx.get("last"))
     if kind == "subject_invalid":
         return _("name exactly one subject: a system or an organisation")
     if kind in ("greater_than_equal", "greater_than"):

@@ -11,11 +11,11 @@ import re
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from auditor.i18n import pick
-from auditor.inventory.types import Address, Email, HostName, Id, Phone
+from auditor.inventory.types import Address, Day, Email, HostName, Id, Phone
 from auditor.vocabulary import Lifecycle
 
 Role = Literal["owner", "operator", "security_unit", "appraiser", "independent_appraiser"]
@@ -46,7 +46,7 @@ class SecurityRegulation(Strict):
     """The organisation's quy chế bảo đảm an toàn thông tin (TT 12/2022 Điều 9.7; NĐ 331/2026 Điều 30.7)."""
 
     decision: str = Field(min_length=1)
-    issued_on: dt.date
+    issued_on: Day
 
 
 class CertificateIdentity(Strict):
@@ -202,11 +202,11 @@ class System(Strict):
     operator: Id
     security_unit: Id | None = None
     lifecycle: Lifecycle
-    go_live: dt.date | None = None
-    retired_on: dt.date | None = None
+    go_live: Day | None = None
+    retired_on: Day | None = None
     # the investment decision (quyết định đầu tư): a system under investment before 01/7/2026 may finish its
     # appraisal and approval under NĐ 85 (NĐ 331/2026 Điều 39.1)
-    investment_decided_on: dt.date | None = None
+    investment_decided_on: Day | None = None
     facts: Facts = Field(default_factory=Facts)
     components: list[Component] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
@@ -226,13 +226,6 @@ class System(Strict):
         if self.facts.administrative_procedures:
             return self.id
         return next((c.id for c in self.components if c.facts.administrative_procedures), None)
-
-    @field_validator("go_live", "retired_on", "investment_decided_on", mode="before")
-    @classmethod
-    def _dates_are_text(cls, value: Any) -> Any:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            raise PydanticCustomError("date_invalid", "not a date (YYYY-MM-DD): {value}", {"value": value})
-        return value
 
 
 class Meta(Strict):

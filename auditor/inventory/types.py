@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 from pydantic_core import PydanticCustomError
+
+from auditor import clock
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
@@ -66,3 +69,40 @@ Address = Annotated[str, BeforeValidator(_address)]
 HostName = Annotated[str, BeforeValidator(_hostname)]
 Email = Annotated[str, BeforeValidator(_email)]
 Phone = Annotated[str, BeforeValidator(_phone)]
+
+
+def _date_as_text(value: Any) -> Any:
+    """A date is written as text (YAML's 2026-11-26); a bare number is not one (pydantic would read it as seconds)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise PydanticCustomError("date_invalid", "not a date (YYYY-MM-DD): {value}", {"value": value})
+    return value
+
+
+def _in_range(day: dt.date, shown: str) -> None:
+    if not clock.EARLIEST <= day <= clock.LATEST:
+        raise PydanticCustomError("date_out_of_range", "{value} is outside the years {first} to {last}",
+                                  {"value": shown, "first": clock.EARLIEST.year, "last": clock.LATEST.year})
+
+
+def _plausible_day(value: dt.date) -> dt.date:
+    _in_range(value, value.isoformat())
+    return value
+
+
+def _plausible_moment(value: dt.datetime) -> dt.datetime:
+    """A time without an offset is Vietnam time (UTC+7)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=clock.VN_TIME)
+    _in_range(value.date(), value.isoformat())
+    return value
+
+
+def _moment_as_text(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise PydanticCustomError("datetime_invalid", "not a date and time: {value}", {"value": value})
+    return value
+
+
+# dates (and times) a record, a plan or an inventory may hold: written as text, within clock.EARLIEST..LATEST
+Day = Annotated[dt.date, BeforeValidator(_date_as_text), AfterValidator(_plausible_day)]
+Moment = Annotated[dt.datetime, BeforeValidator(_moment_as_text), AfterValidator(_plausible_moment)]

@@ -4,20 +4,13 @@ plans and the deployment status of each system's security plan."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from auditor import clock
 from auditor.inventory.model import Strict
-from auditor.inventory.types import Id
-
-
-def _text_date(value: Any) -> Any:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise PydanticCustomError("date_invalid", "not a date (YYYY-MM-DD): {value}", {"value": value})
-    return value
+from auditor.inventory.types import Day, Id, Moment
 
 
 class Inspection(Strict):
@@ -26,7 +19,7 @@ class Inspection(Strict):
     id: Id
     system: Id | None = None
     organisation: Id | None = None
-    date: dt.date
+    date: Day
     kind: Literal["periodic", "pre_operation", "ad_hoc"] = "periodic"
     form: Literal["black_box", "grey_box", "white_box"] | None = None
     performed_by: str = Field(min_length=1)
@@ -35,8 +28,6 @@ class Inspection(Strict):
     licence: str | None = None
     findings: int = Field(default=0, ge=0)
     summary: str | None = None
-
-    _date_text = field_validator("date", mode="before")(_text_date)
 
     @model_validator(mode="after")
     def _one_subject(self) -> Inspection:
@@ -56,36 +47,21 @@ class Participant(Strict):
 
 
 class Event(Strict):
-    at: dt.datetime
+    at: Moment  # Vietnam time (UTC+7) unless an offset is written
     event: Literal["attack_started", "detected", "contained", "recovered", "note"]
     description: str | None = None
-
-    @field_validator("at", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> Any:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            raise PydanticCustomError("datetime_invalid", "not a date and time: {value}", {"value": value})
-        return value
-
-    @field_validator("at", mode="after")
-    @classmethod
-    def _vietnam_time(cls, value: dt.datetime) -> dt.datetime:
-        """A time without an offset is Vietnam time (UTC+7)."""
-        return value if value.tzinfo is not None else value.replace(tzinfo=clock.VN_TIME)
 
 
 class FollowUp(Strict):
     action: str = Field(min_length=1)
     owner: Id
-    deadline: dt.date
+    deadline: Day
     done: bool = False
-
-    _date_text = field_validator("deadline", mode="before")(_text_date)
 
 
 class Drill(Strict):
     id: Id
-    date: dt.date
+    date: Day
     kind: Literal["live_fire", "tabletop"]
     title: str = Field(min_length=1)
     scenario: str = Field(min_length=1)
@@ -99,8 +75,6 @@ class Drill(Strict):
     lessons: list[str] = Field(default_factory=list)
     follow_up: list[FollowUp] = Field(default_factory=list)
 
-    _date_text = field_validator("date", mode="before")(_text_date)
-
     def first(self, event: str) -> dt.datetime | None:
         return next((e.at for e in self.timeline if e.event == event), None)
 
@@ -108,10 +82,8 @@ class Drill(Strict):
 class ResponsePlan(Strict):
     system: Id
     document: str = Field(min_length=1)
-    approved_on: dt.date
-    last_reviewed: dt.date | None = None
-
-    _date_text = field_validator("approved_on", "last_reviewed", mode="before")(_text_date)
+    approved_on: Day
+    last_reviewed: Day | None = None
 
     @property
     def reviewed(self) -> dt.date:
@@ -123,9 +95,7 @@ class Deployment(Strict):
 
     system: Id
     status: Literal["not_started", "partial", "full"]
-    full_by: dt.date | None = None
-
-    _date_text = field_validator("full_by", mode="before")(_text_date)
+    full_by: Day | None = None
 
 
 class RecordsFile(Strict):
