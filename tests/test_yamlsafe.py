@@ -60,6 +60,16 @@ def test_alias_bomb_is_refused() -> None:
     assert "alias" in msg.lower()
 
 
+def test_honest_aliases_at_scale_are_read() -> None:
+    """12,000 systems that each say `facts: *usual` repeat 156,000 values, more than the document holds written out
+    (the old cap of 200,000 values in all refused such an inventory as an alias bomb at about 2,500 systems)."""
+    usual = "facts: &usual {" + ", ".join(f"k{i}: v{i}" for i in range(12)) + "}\n"
+    text = usual + "systems:\n" + "".join(f"  - {{id: s{i}, owner: o, facts: *usual}}\n" for i in range(12_000))
+    loaded = load_yaml_text(text, "f.yaml")
+    assert len(loaded.data["systems"]) == 12_000 and loaded.data["systems"][-1]["facts"]["k11"] == "v11"
+    assert loaded.position(("systems", 11_999, "owner")).line == 12_002
+
+
 def test_recursive_alias_is_refused() -> None:
     (msg,) = problems("a: &x [*x]\n")
     assert "40" in msg

@@ -9,15 +9,28 @@ import typer
 from rich.table import Table
 from sqlmodel import col, select
 
-from auditor.cli.common import EXIT_OK, JsonOpt, LangOpt, WorkspaceOpt, err, handle_errors, out, plain, print_json, say
+from auditor.cli.common import (
+    EXIT_INPUT,
+    EXIT_OK,
+    JsonOpt,
+    LangOpt,
+    WorkspaceOpt,
+    err,
+    handle_errors,
+    out,
+    plain,
+    print_json,
+    say,
+)
 from auditor.i18n import _
 from auditor.inventory.load import LoadedInventory, load_inventory
+from auditor.inventory.parts import PARTS_DIR
 from auditor.labels import label
-from auditor.problems import display_path
+from auditor.problems import InputError, display_path
 from auditor.store.db import Store, open_store
 from auditor.store.sync import SyncResult, sync_inventory
 from auditor.store.tables import InventoryImportRow, OrganisationRow, SystemRow
-from auditor.textformat import day, number
+from auditor.textformat import day, moment, number
 from auditor.workspace import Workspace, find_workspace
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
@@ -31,13 +44,19 @@ def load_into_store(ws: Workspace, store: Store) -> tuple[LoadedInventory, SyncR
 @app.command("check")
 @handle_errors
 def check(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
-    """Validate inventory.yaml; print every problem as FILE:LINE:COLUMN: field: message (exit 2)."""
+    """Validate inventory.yaml (and inventory.d/*.yaml); print every problem as FILE:LINE:COLUMN: field: message
+    (exit 2)."""
     ws = find_workspace(workspace)
     loaded = load_inventory(ws.inventory_path)
     inv = loaded.inventory
     if as_json:
-        print_json({"ok": True, "file": display_path(ws.inventory_path), "organisations": len(inv.organisations),
+        print_json({"ok": True, "file": display_path(ws.inventory_path),
+                    "files": [display_path(f) for f in loaded.files], "organisations": len(inv.organisations),
                     "systems": len(inv.systems)})
+    elif len(loaded.files) > 1:
+        say(_("{file} and {n} files in {folder}/: valid ({orgs} organisations, {systems} systems)").format(
+            file=display_path(ws.inventory_path), n=len(loaded.files) - 1, folder=PARTS_DIR,
+            orgs=len(inv.organisations), systems=len(inv.systems)))
     else:
         say(_("{file}: valid ({orgs} organisations, {systems} systems)").format(
             file=display_path(ws.inventory_path), orgs=len(inv.organisations), systems=len(inv.systems)))
@@ -85,14 +104,19 @@ def _facts_summary(facts: dict[str, Any]) -> str:
 @app.command("list")
 @handle_errors
 def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
-    """List organisations and systems (from the store, loading inventory.yaml first if it changed)."""
+    """List organisations and systems (from the store, loading inventory.yaml first if it changed). When the
+    inventory has problems, they are listed and the store's content from the last load is shown (exit code 2)."""
     ws = find_workspace(workspace)
     store = open_store(ws.root)
+    refused: InputError | None = None
     try:
-        loaded = load_inventory(ws.inventory_path)
+        try:
+            loaded: LoadedInventory | None = load_inventory(ws.inventory_path)
+        except InputError as exc:
+            loaded, refused = None, exc
         with store.session() as s:
             last = s.exec(select(InventoryImportRow).order_by(col(InventoryImportRow.id).desc()).limit(1)).first()
-        if last is None or last.sha256 != loaded.sha256:
+        if loaded is not None and (last is None or last.sha256 != loaded.sha256):
             sync_inventory(store, loaded)
             if not as_json:
                 err.print(_("inventory.yaml changed since the last load; loaded it."))
@@ -101,8 +125,16 @@ def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt
             systems = s.exec(select(SystemRow).where(SystemRow.present).order_by(col(SystemRow.id))).all()
     finally:
         store.close()
+    if refused is not None:
+        for p in refused.problems:
+            err.print(p.render(), markup=False)
+        err.print(_("{n} problem(s) in the inventory; shown is what the store holds from its last load ({when}).")
+                  .format(n=len(refused.problems), when=moment(last.loaded_at) if last else _("never loaded")))
     if as_json:
         print_json({
+            "ok": refused is None,
+            **({"problems": [p.as_json() for p in refused.problems],
+                "loaded_at": last.loaded_at.isoformat() if last else None} if refused is not None else {}),
             "organisations": [{"id": o.id, "name": o.name, "name_en": o.name_en, "roles": o.roles,
                                "parent": o.parent_id} for o in orgs],
             "systems": [{"id": r.id, "name": r.name, "name_en": r.name_en, "owner": r.owner_id,
@@ -111,15 +143,17 @@ def list_(workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt
                          "hosts": len(r.declared.get("hosts", [])),
                          "endpoints": len(r.declared.get("endpoints", []))} for r in systems],
         })
-        return
-    t = Table(title=_("Organisations"))
-    t.add_column(_("Id"), no_wrap=True)
-    t.add_column(_("Name"))
-    t.add_column(_("Roles"))
-    for o in orgs:
-        t.add_row(o.id, plain(o.name), ", ".join(label(r) for r in o.roles))
-    out.print(t)
-    out.print(systems_table(systems, out.width))
+    else:
+        t = Table(title=_("Organisations"))
+        t.add_column(_("Id"), no_wrap=True)
+        t.add_column(_("Name"))
+        t.add_column(_("Roles"))
+        for o in orgs:
+            t.add_row(o.id, plain(o.name), ", ".join(label(r) for r in o.roles))
+        out.print(t)
+        out.print(systems_table(systems, out.width))
+    if refused is not None:
+        raise typer.Exit(EXIT_INPUT)
 
 
 def systems_table(systems: Sequence[SystemRow], width: int) -> Table:

@@ -30,9 +30,14 @@ def _duplicates(ids: Iterable[tuple[Path_, Any]], loaded: LoadedYaml, what: str)
             continue
         key = str(value)
         if key in seen:
-            first = loaded.position(seen[key])
-            out.append(loaded.problem(path, _("duplicate {what} {value!r} (first at line {line})")
-                                      .format(what=what, value=key, line=first.line)))
+            first, here = loaded.problem(seen[key], ""), loaded.problem(path, "")
+            if first.file == here.file:
+                message = _("duplicate {what} {value!r} (first at line {line})").format(what=what, value=key,
+                                                                                    line=first.line)
+            else:  # an id declared in inventory.yaml and again in a file of inventory.d/
+                message = _("duplicate {what} {value!r} (first at {file}:{line})").format(
+                    what=what, value=key, file=first.file, line=first.line)
+            out.append(loaded.problem(path, message))
         else:
             seen[key] = path
     return out
