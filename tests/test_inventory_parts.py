@@ -138,3 +138,19 @@ def test_a_ministry_of_10000_systems_is_checked_and_loaded(tmp_path: Path) -> No
     assert json.loads(r.stdout)["added"] == 10_000 + 50 + 10_000 * 2  # systems, organisations, hosts, endpoints
     r = run_auditor("inventory", "check", "--json", "--workspace", ws, timeout=300)
     assert r.returncode == 0 and json.loads(r.stdout)["systems"] == 10_000, r.stderr[-2000:]
+
+
+def test_status_in_the_terminal_shows_what_does_not_pass_first_and_says_what_it_left_out(
+        cli: Callable[..., Result], tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    write_workspace(ws, 300)
+    full = json.loads(cli("status", "--json", "--workspace", ws).stdout)["obligations"]
+    r = cli("status", "--lang", "en", "--workspace", ws)
+    assert r.exit_code == 1
+    rule = next(o["rule"] for o in full if o["verdict"] == "indeterminate" and o["subject"].startswith("sys-"))
+    hidden = [o for o in full if o["rule"] == rule][200:]  # one row per system: 300
+    assert f"… and {len(hidden)} more rows not shown" in r.stdout, r.stdout[-3000:]
+    assert r.stdout.count("sys-") < len(full)
+    every = cli("status", "--all", "--lang", "en", "--workspace", ws)
+    assert every.stdout.count("sys-") > r.stdout.count("sys-") and "more rows not shown" not in every.stdout
