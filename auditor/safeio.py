@@ -68,38 +68,98 @@ def read_bytes(path: Path, *, max_bytes: int, within: Path | None = None) -> byt
     return b"".join(chunks)
 
 
-def write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Write ``path`` whole, or leave it as it was. A link at ``path`` is refused, never written through."""
+def _check_target(path: Path) -> None:
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        info = None
-    if info is not None and stat.S_ISLNK(info.st_mode):
+        return
+    if stat.S_ISLNK(info.st_mode):
         raise _problem(path, _("it is a symbolic link; the auditor does not write through links"))
-    if info is not None and not stat.S_ISREG(info.st_mode):
+    if not stat.S_ISREG(info.st_mode):
         raise _problem(path, _("it exists and is not a regular file; nothing was written"))
-    directory = path.parent
-    tmp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
+
+
+def _write_problem(path: Path, exc: OSError) -> InputError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return _problem(path, _("the disk is full; nothing was written"))
+    return _problem(path, _("cannot write here: {error}").format(error=exc.strerror or exc))
+
+
+def _stage_one(path: Path, data: bytes, mode: int) -> Path:
+    """``data`` in a new temporary file beside ``path``, on the disk (fsync), not yet under its name."""
+    _check_target(path)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(tmp, flags, 0o600)
     except OSError as exc:
-        raise _problem(path, _("cannot write here: {error}").format(error=exc.strerror or exc)) from None
+        raise _write_problem(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
             os.fchmod(fh.fileno(), mode)
-        os.replace(tmp, path)  # a rename replaces a directory entry; it never writes through a link
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        if exc.errno == errno.ENOSPC:
-            raise _problem(path, _("the disk is full; nothing was written")) from None
-        raise _problem(path, _("cannot write here: {error}").format(error=exc.strerror or exc)) from None
+        raise _write_problem(path, exc) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return tmp
+
+
+class Staged:
+    """Files written whole beside their targets, to be put in place together (:meth:`commit`) or not at all
+    (:meth:`discard`; also on leaving a ``with`` block without commit). A report, its PDF, JSON and CSV files
+    appear together, after the work that records them, or none of them does."""
+
+    def __init__(self, files: dict[Path, bytes], *, mode: int = 0o644) -> None:
+        self._staged: list[tuple[Path, Path]] = []
+        try:
+            for path, data in files.items():
+                self._staged.append((_stage_one(path, data, mode), path))
+        except BaseException:
+            self.discard()
+            raise
+
+    def commit(self) -> list[Path]:
+        """Rename each file into place (a rename replaces a directory entry; it never writes through a link)."""
+        done: list[Path] = []
+        try:
+            for tmp, path in self._staged:
+                try:
+                    _check_target(path)
+                    os.replace(tmp, path)
+                except OSError as exc:
+                    raise _write_problem(path, exc) from None
+                done.append(path)
+        finally:
+            self.discard()  # what was not renamed
+        return done
+
+    def discard(self) -> None:
+        for tmp, _path in self._staged:
+            tmp.unlink(missing_ok=True)
+        self._staged = []
+
+    def __enter__(self) -> Staged:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.discard()
+
+
+def write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Write ``path`` whole, or leave it as it was. A link at ``path`` is refused, never written through."""
+    with Staged({path: data}, mode=mode) as staged:
+        staged.commit()
+
+
+def write_files(files: dict[Path, bytes], *, mode: int = 0o644) -> list[Path]:
+    """Write several files whole, all of them or none (see :class:`Staged`)."""
+    with Staged(files, mode=mode) as staged:
+        return staged.commit()
 
 
 def write_text(path: Path, text: str, *, mode: int = 0o644) -> None:

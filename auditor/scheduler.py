@@ -192,15 +192,26 @@ class Scheduler:
         self.log(f"{job.family}/{job.system}: {status}")
         return status
 
-    def tick(self) -> int:
+    def tick(self, *, survive: bool = True) -> int:
+        """Run what is due. A store that fails on the way (PostgreSQL restarting, a locked SQLite file) ends this
+        tick with a line in the log; the next tick tries again, so the scheduler outlives the outage (unless not
+        ``survive``: a single tick, `schedule run --once`, ends with the fault)."""
         done = 0
-        for job in self.due(clock.now()):
-            if self.stopping:
-                break
-            self.run_job(job)
-            done += 1
-        if not self.stopping and self._remind(clock.now()):
-            done += 1
+        try:
+            for job in self.due(clock.now()):
+                if self.stopping:
+                    break
+                self.run_job(job)
+                done += 1
+            if not self.stopping and self._remind(clock.now()):
+                done += 1
+        except Exception as exc:
+            from auditor.faults import store_fault
+
+            fault = store_fault(exc)
+            if fault is None or not survive:
+                raise
+            self.log(_("the store failed; trying again at the next tick: {fault}").format(fault=fault))
         return done
 
     def run_forever(self) -> None:

@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, NoReturn, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -83,7 +83,8 @@ def _write_json(data: Any, write: Callable[[str], Any], depth: int) -> None:
 
 
 def handle_errors(fn: F) -> F:
-    """Bad input and unusable stores end with their message and exit code 2, never a traceback."""
+    """Bad input, unusable stores and faults of the store or the file system met on the way end with their message
+    and exit code 2, never a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -98,12 +99,23 @@ def handle_errors(fn: F) -> F:
             err.print(_("{n} problem(s); nothing was stored.").format(n=len(exc.problems)))
             raise typer.Exit(EXIT_INPUT) from None
         except (StoreError, UserError) as exc:
-            if kwargs.get("as_json"):
-                print_json({"ok": False, "error": str(exc)})
-            err.print(str(exc), markup=False)
-            raise typer.Exit(EXIT_INPUT) from None
+            _refuse(str(exc), kwargs.get("as_json"))
+        except Exception as exc:
+            from auditor.faults import file_fault, store_fault
+
+            fault = store_fault(exc) or file_fault(exc)
+            if fault is None:
+                raise
+            _refuse(str(fault), kwargs.get("as_json"))
 
     return cast(F, wrapper)
+
+
+def _refuse(message: str, as_json: bool | None) -> NoReturn:
+    if as_json:
+        print_json({"ok": False, "error": message})
+    err.print(message, markup=False)
+    raise typer.Exit(EXIT_INPUT) from None
 
 
 def parse_day(value: str | None, option: str) -> dt.date:

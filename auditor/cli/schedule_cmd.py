@@ -44,7 +44,7 @@ def run(once: Annotated[bool, typer.Option("--once", help="Run what is due now, 
 
         scheduler = Scheduler(ctx.ws, ctx.store, ctx.loaded.inventory, log, remind)
         if once:
-            done = scheduler.tick()
+            done = scheduler.tick(survive=False)
             say(_("{n} job(s) run.").format(n=done))
         else:
             log(_("scheduler started; press Ctrl-C or send SIGTERM to stop"))

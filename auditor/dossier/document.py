@@ -80,6 +80,4 @@ def write_dossier(session: Session, ws: Workspace, row: DossierRow, out_dir: Pat
     output_dir(out_dir)
     html, _pdf = render_dossier_bytes(ws, row, anchor, trust_list(session))
     html_path, pdf_path = out_dir / f"{dossier_stem(row)}.html", out_dir / doc.name
-    safeio.write_text(html_path, html)
-    safeio.write_bytes(pdf_path, base64.b64decode(doc.pdf_b64))
-    return [html_path, pdf_path]
+    return safeio.write_files({html_path: html.encode("utf-8"), pdf_path: base64.b64decode(doc.pdf_b64)})

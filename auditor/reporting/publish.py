@@ -107,22 +107,23 @@ def publish(ctx: Context, snapshot: dict[str, Any], template: str, context: dict
         document = sign_pdf(document, issuer.signer, issuer.officer, field="BanHanh", slot=1, label=_("Issued by"),
                             reason=_("Issue of the report"))
     contents[f"{stem}.pdf"] = document
-    written: list[Path] = []
-    for name, data in sorted(contents.items()):
-        safeio.write_bytes(out_dir / name, data)
-        written.append(out_dir / name)
     files = [{"name": name, "sha256": sha256_hex(data), "bytes": len(data)} for name, data in sorted(contents.items())]
-    with ctx.store.session() as s:
-        row = ReportRow(kind=snapshot["kind"], key=str(snapshot.get("year") or snapshot.get("drill", {}).get("id")),
-                        lang=get_language(), snapshot=snapshot, snapshot_sha256=digest, files=files)
-        s.add(row)
-        s.flush()
-        assert row.id is not None
-        entry = append(s, "report.written", f"report/{row.id}", {
-            "report": row.id, "kind": row.kind, "key": row.key, "lang": row.lang, "snapshot_sha256": digest,
-            "files": files, "signed_by": issuer.officer.as_json() if issuer else None,
-            "organisation": issuer.organisation if issuer else None, **({"account": account} if account else {})})
-        return Published(row.id, entry.seq, digest, written)
+    # every file is on the disk beside its name before the ledger records it, and is put in place only once it is
+    # recorded: a full disk, a store that fails or a kill leaves neither a record of missing files nor a new HTML
+    # beside an old PDF (at most the temporary files of a killed process, named .NAME.*.tmp)
+    with safeio.Staged({out_dir / name: data for name, data in sorted(contents.items())}) as staged:
+        with ctx.store.session() as s:
+            row = ReportRow(kind=snapshot["kind"], key=str(snapshot.get("year") or snapshot.get("drill", {}).get("id")),
+                            lang=get_language(), snapshot=snapshot, snapshot_sha256=digest, files=files)
+            s.add(row)
+            s.flush()
+            assert row.id is not None
+            entry = append(s, "report.written", f"report/{row.id}", {
+                "report": row.id, "kind": row.kind, "key": row.key, "lang": row.lang, "snapshot_sha256": digest,
+                "files": files, "signed_by": issuer.officer.as_json() if issuer else None,
+                "organisation": issuer.organisation if issuer else None, **({"account": account} if account else {})})
+        written = staged.commit()
+    return Published(row.id, entry.seq, digest, written)
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,4 @@ def write_html_pdf(ws: Workspace, template: str, context: dict[str, Any], out_di
     output_dir(out_dir)
     html = render_html(ws, template, context)
     html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
-    safeio.write_text(html_path, html)
-    safeio.write_bytes(pdf_path, pdf_bytes(ws, html))
-    return [html_path, pdf_path]
+    return safeio.write_files({html_path: html.encode("utf-8"), pdf_path: pdf_bytes(ws, html)})

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import Session, create_engine
 
+from auditor.faults import SQLITE_BUSY_SECONDS, store_fault
 from auditor.i18n import _
 from auditor.problems import StoreError
 
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
 ENV_URL = "AUDITOR_DATABASE_URL"
 MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0013"  # the newest migration; a test checks it against the migrations folder
+# a PostgreSQL address that accepts the connection and never answers must not hang a command (or the scheduler)
+# for ever: connecting gives up after this long (unless the URL says connect_timeout=), and a server that stops
+# answering mid-work is noticed by TCP keepalives within about a minute
+PG_CONNECT_TIMEOUT = 10
+PG_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
 
 def default_url(workspace: Path) -> str:
@@ -33,7 +39,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cur.close()
 
 
@@ -104,7 +110,10 @@ def open_store(workspace: Path, url: str | None = None, *, migrate: bool = True)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
     elif parsed.get_backend_name() == "postgresql":
-        engine = create_engine(url, pool_pre_ping=True)
+        connect_args: dict[str, Any] = {k: v for k, v in PG_KEEPALIVES.items() if k not in parsed.query}
+        if "connect_timeout" not in parsed.query:
+            connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     else:
         raise StoreError(_("unsupported database {backend}; use SQLite or PostgreSQL")
                          .format(backend=parsed.get_backend_name()))
@@ -115,8 +124,9 @@ def open_store(workspace: Path, url: str | None = None, *, migrate: bool = True)
                 from alembic import command
 
                 command.upgrade(alembic_config(engine), "head")
-        except OperationalError as exc:
+        except DBAPIError as exc:
             engine.dispose()
-            raise StoreError(_("cannot open the database {url}: {error}")
-                             .format(url=store.url, error=str(exc.orig).strip().splitlines()[0])) from None
+            fault = store_fault(exc)
+            detail = str(fault) if fault is not None else str(exc.orig).strip().splitlines()[0]
+            raise StoreError(_("cannot open the database {url}: {error}").format(url=store.url, error=detail)) from None
     return store

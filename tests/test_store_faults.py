@@ -1,0 +1,221 @@
+"""Faults met in the middle of a command: a damaged or locked SQLite store, a PostgreSQL server that never answers
+or stops mid-scan, a full disk under a report. Each ends with a message that says what happened, exit code 2 and
+no traceback, and leaves nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import AUDITOR_BIN, REPO, one_system, run_auditor
+
+NOW = {"AUDITOR_NOW": "2026-11-26T10:00+07:00"}
+
+
+def refused(r: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert r.returncode == 2, (r.returncode, r.stdout[-2000:], r.stderr[-2000:])
+    assert "Traceback" not in r.stderr, r.stderr
+    for word in words:
+        assert word in r.stderr, (word, r.stderr)
+
+
+def db_rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db) as conn:
+        return list(conn.execute(sql))
+
+
+@pytest.fixture
+def loaded_ws(demo_inventory_ws: Path) -> Path:
+    assert run_auditor("inventory", "load", "-w", demo_inventory_ws).returncode == 0
+    return demo_inventory_ws
+
+
+@pytest.mark.parametrize("damage", ["header", "schema pages"])
+def test_a_damaged_sqlite_store_is_named_as_damaged(loaded_ws: Path, damage: str) -> None:
+    db = loaded_ws / ".auditor" / "auditor.sqlite"
+    data = bytearray(db.read_bytes())
+    if damage == "header":
+        data[:100] = b"garbage!" * 12 + b"gone"
+    else:
+        data[4096:4096 * 6] = os.urandom(4096 * 5)
+    db.write_bytes(bytes(data))
+    for command in (("status",), ("findings", "--json"), ("inventory", "load"), ("verify",)):
+        r = run_auditor(*command, "--lang", "en", "-w", loaded_ws)
+        refused(r, "damaged", "backup")
+        if "--json" in command:
+            assert json.loads(r.stdout)["ok"] is False
+
+
+def test_a_store_locked_by_another_writer_for_too_long(loaded_ws: Path) -> None:
+    db = loaded_ws / ".auditor" / "auditor.sqlite"
+    before = db_rows(db, "SELECT id, name FROM system ORDER BY id")
+    inv = loaded_ws / "inventory.yaml"
+    inv.write_text(inv.read_text(encoding="utf-8").replace("Cổng dịch vụ công tỉnh", "Cổng DVC tỉnh"), encoding="utf-8")
+    holder = subprocess.Popen(
+        ["python3", "-c", "import sqlite3, sys, time\n"
+         "c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)\n"
+         "c.execute('BEGIN IMMEDIATE')\nprint('held', flush=True)\ntime.sleep(25)\nc.execute('ROLLBACK')\n", str(db)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        r = run_auditor("inventory", "load", "--lang", "en", "-w", loaded_ws)
+        refused(r, "busy", "10 seconds", "nothing was changed")
+        assert 9 < time.monotonic() - started < 25  # it waited the busy timeout, then gave up
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    assert db_rows(db, "SELECT id, name FROM system ORDER BY id") == before
+    assert run_auditor("inventory", "load", "-w", loaded_ws).returncode == 0  # once free, the same load works
+    assert db_rows(db, "SELECT id, name FROM system ORDER BY id") != before
+
+
+def test_a_postgresql_address_that_never_answers_is_given_up_on(demo_inventory_ws: Path) -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # the kernel completes the handshake; nothing ever speaks
+    try:
+        url = f"postgresql+psycopg://auditor@127.0.0.1:{silent.getsockname()[1]}/auditor"
+        started = time.monotonic()
+        r = run_auditor("inventory", "list", "--lang", "en", "-w", demo_inventory_ws,
+                        env={"AUDITOR_DATABASE_URL": url}, timeout=90)
+        refused(r, "could not be reached or stopped answering", "127.0.0.1")
+        assert time.monotonic() - started < 30
+    finally:
+        silent.close()
+
+
+@contextmanager
+def own_postgres() -> Iterator[tuple[str, Callable[[], None], Callable[[], None]]]:
+    """A PostgreSQL server of the test's own (it is stopped under a running command): its URL, start and stop."""
+    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))[-1]
+    home = Path(tempfile.mkdtemp(prefix="auditor-pg-"))
+    run = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if run:
+        shutil.chown(home, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = home / "data"
+
+    def start() -> None:
+        subprocess.run([*run, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(home / "log"), "-w", "-o",
+                        f"-c listen_addresses=127.0.0.1 -p {port} -k {home} -c fsync=off", "start"],
+                       check=True, capture_output=True)
+
+    def stop() -> None:
+        subprocess.run([*run, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       check=False, capture_output=True)
+
+    try:
+        subprocess.run([*run, str(bindir / "initdb"), "-D", str(data), "-U", "auditor", "--auth=trust", "-E", "UTF8"],
+                       check=True, capture_output=True)
+        start()
+        yield f"postgresql+psycopg://auditor@127.0.0.1:{port}/postgres", start, stop
+    finally:
+        stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def pg_rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text(sql))]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_stopping_mid_scan(make_workspace: Callable[[str], Path]) -> None:
+    silent = socket.socket()  # a TLS endpoint that never answers: the probe waits while the server is stopped,
+    silent.bind(("127.0.0.1", 0))  # then the endpoint goes away (connections refused) and the scan goes on
+    silent.listen(16)
+    ws = make_workspace(one_system(f"endpoints:\n  - {{host: h, port: {silent.getsockname()[1]}, tls: true}}\n"))
+    with own_postgres() as (url, start, stop):
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("AUDITOR_")}, **NOW,
+               "AUDITOR_DATABASE_URL": url}
+        assert run_auditor("inventory", "load", "-w", ws, env=env).returncode == 0
+        scan = subprocess.Popen([str(AUDITOR_BIN), "scan", "--check", "tls", "--lang", "en", "-w", str(ws)], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while pg_rows(url, "SELECT status FROM scan_run") != [("running",)]:
+                assert time.monotonic() < deadline and scan.poll() is None, "the scan never started its run"
+                time.sleep(0.2)
+            stop()
+            silent.close()
+            _out, err = scan.communicate(timeout=180)
+        finally:
+            if scan.poll() is None:
+                scan.kill()
+                scan.wait(timeout=30)
+        refused(subprocess.CompletedProcess(scan.args, scan.returncode, _out, err),
+                "could not be reached or stopped answering", "not stored")
+        start()
+        assert pg_rows(url, "SELECT count(*) FROM finding") == [(0,)]  # nothing half-written
+        assert run_auditor("findings", "--json", "-w", ws, env=env).returncode == 0
+        assert pg_rows(url, "SELECT status FROM scan_run") == [("interrupted",)]
+        assert run_auditor("verify", "-w", ws, env=env).returncode == 0  # the ledger is whole
+
+
+@pytest.fixture
+def small_disk() -> Iterator[Path]:
+    """A 32 KiB file system: a drill report (HTML, JSON and a PDF of 25 KB) cannot fit."""
+    where = Path(tempfile.mkdtemp(prefix="auditor-full-"))
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32k", "tmpfs", str(where)], capture_output=True)
+    if mounted.returncode != 0:
+        where.rmdir()
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=False)
+        where.rmdir()
+
+
+def test_a_full_disk_under_a_report_leaves_nothing_published(demo_inventory_ws: Path, small_disk: Path) -> None:
+    ws = demo_inventory_ws
+    shutil.copy(REPO / "records.yaml", ws / "records.yaml")
+    out = small_disk / "reports"
+    r = run_auditor("report", "drill", "dt-2026-thuc-chien", "--on", "2026-11-26", "--out", out, "--lang", "en",
+                    "-w", ws)
+    refused(r, "the disk is full", "nothing was written")
+    assert list(out.iterdir()) == []  # no truncated PDF, no HTML without its PDF, no temporary file
+    db = ws / ".auditor" / "auditor.sqlite"
+    assert db_rows(db, "SELECT count(*) FROM report") == [(0,)]  # and no record of files that are not there
+    assert run_auditor("verify", "-w", ws).returncode == 0
+    # the same report with room for it is written whole and recorded
+    r = run_auditor("report", "drill", "dt-2026-thuc-chien", "--on", "2026-11-26", "--out", ws / "out", "--json",
+                    "-w", ws)
+    assert r.returncode == 0, r.stderr
+    assert db_rows(db, "SELECT count(*) FROM report") == [(1,)]
+    assert all(Path(f).stat().st_size > 0 for f in json.loads(r.stdout)["files"])
+
+
+def test_an_unwritable_output_folder_is_a_clear_exit_2(demo_inventory_ws: Path, tmp_path: Path) -> None:
+    ws = demo_inventory_ws
+    shutil.copy(REPO / "records.yaml", ws / "records.yaml")
+    out = tmp_path / "read-only"
+    out.mkdir()
+    subprocess.run(["mount", "--bind", "-o", "ro", str(out), str(out)], check=False, capture_output=True)
+    try:
+        if os.access(out, os.W_OK) and subprocess.run(["touch", str(out / "x")], capture_output=True).returncode == 0:
+            pytest.skip("cannot make a read-only folder here")
+        r = run_auditor("report", "drill", "dt-2026-thuc-chien", "--on", "2026-11-26", "--out", out, "--lang", "en",
+                        "-w", ws)
+        refused(r, "cannot write reports here")
+    finally:
+        subprocess.run(["umount", str(out)], check=False, capture_output=True)
