@@ -7,8 +7,10 @@ to a new temporary file beside the target, which is then renamed over it, and a 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from io import BufferedReader
@@ -85,6 +87,25 @@ def _write_problem(path: Path, exc: OSError) -> InputError:
     return _problem(path, _("cannot write here: {error}").format(error=exc.strerror or exc))
 
 
+STALE_SECONDS = 15 * 60  # a temporary file this old was left by a process killed outright (kill -9, power loss)
+
+
+def _clear_stale(path: Path, now: float) -> None:
+    """Remove the temporary files of ``path`` that a killed process left (only its own pattern, only regular
+    files of this user, only when no writer can still be using them). ``now`` is the file system's own time (the
+    modification time of the file just made), the clock the others' times were written with."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{12}}\.tmp")
+    try:
+        names = [n for n in os.listdir(path.parent) if n.startswith(f".{path.name}.") and pattern.fullmatch(n)]
+    except OSError:
+        return
+    for name in names:
+        with contextlib.suppress(OSError):
+            info = os.lstat(path.parent / name)
+            if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and now - info.st_mtime > STALE_SECONDS:
+                os.unlink(path.parent / name)
+
+
 def _stage_one(path: Path, data: bytes, mode: int) -> Path:
     """``data`` in a new temporary file beside ``path``, on the disk (fsync), not yet under its name."""
     _check_target(path)
@@ -100,6 +121,8 @@ def _stage_one(path: Path, data: bytes, mode: int) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
             os.fchmod(fh.fileno(), mode)
+            now = os.fstat(fh.fileno()).st_mtime
+        _clear_stale(path, now)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise _write_problem(path, exc) from None

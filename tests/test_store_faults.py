@@ -219,3 +219,47 @@ def test_an_unwritable_output_folder_is_a_clear_exit_2(demo_inventory_ws: Path, 
         refused(r, "cannot write reports here")
     finally:
         subprocess.run(["umount", str(out)], check=False, capture_output=True)
+
+
+def test_a_report_stopped_at_any_moment_is_all_there_or_not_at_all(demo_inventory_ws: Path, tmp_path: Path) -> None:
+    """`kill` (SIGTERM) at moments spread over a drill report's run: the folder holds either the complete
+    earlier report or the complete new one (each file recorded in the ledger, all by the same report), never a
+    temporary file, and the ledger stays whole."""
+    ws = demo_inventory_ws
+    shutil.copy(REPO / "records.yaml", ws / "records.yaml")
+    out = tmp_path / "out"
+    args = [str(AUDITOR_BIN), "report", "drill", "dt-2026-thuc-chien", "--on", "2026-11-26", "--out", str(out),
+            "-w", str(ws)]
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AUDITOR_")}, **NOW}
+    assert subprocess.run(args, env=env, capture_output=True).returncode == 0
+    names = sorted(p.name for p in out.iterdir())
+    codes = []
+    for delay in (0.2, 0.5, 0.8, 1.1, 1.4, 1.8, 2.4, 3.5):
+        run = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        run.terminate()
+        codes.append(run.wait(timeout=60))
+        assert sorted(p.name for p in out.iterdir()) == names, delay
+        reports = {json.loads(run_auditor("verify", out / name, "--json", "-w", ws).stdout)["file"]["matches"][-1]["report"]
+                   for name in names}
+        assert len(reports) == 1, (delay, reports)
+    assert -15 in codes or 143 in codes, codes  # some were stopped mid-way (and some may have finished)
+    assert run_auditor("verify", "-w", ws).returncode == 0
+
+
+def test_temporary_files_left_by_a_killed_writer_are_cleared(demo_inventory_ws: Path, tmp_path: Path) -> None:
+    ws = demo_inventory_ws
+    shutil.copy(REPO / "records.yaml", ws / "records.yaml")
+    out = tmp_path / "out"
+    out.mkdir()
+    old, fresh = out / ".drill-report-dt-2026-thuc-chien-en.pdf.0123456789ab.tmp", out / ".x.pdf.0123456789ab.tmp"
+    other = out / ".drill-report-dt-2026-thuc-chien-en.pdf.fedcba987654.tmp"
+    for f in (old, fresh, other):
+        f.write_bytes(b"%PDF-1.7 half")
+    hour_ago = os.stat(other).st_mtime - 3600  # by the file system's clock
+    os.utime(old, (hour_ago, hour_ago))
+    os.utime(fresh, (hour_ago, hour_ago))  # not a temporary file of what is written: left alone
+    r = run_auditor("report", "drill", "dt-2026-thuc-chien", "--on", "2026-11-26", "--out", out, "--lang", "en",
+                    "-w", ws)
+    assert r.returncode == 0, r.stderr
+    assert not old.exists() and fresh.exists() and other.exists()  # a recent one may belong to a running writer

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -180,4 +181,11 @@ def main() -> None:
     # A command is one short process that builds large tables (a province's report: 200,000 findings, each a
     # dict); the collector's default thresholds make it sweep them again and again for cycles that hardly exist.
     gc.set_threshold(100_000, 50, 50)
+    # SIGTERM (kill, systemd stopping the unit) unwinds like Ctrl-C: transactions roll back, a report's staged
+    # files are removed, its PDF layout process is stopped; nothing is left half-written
+    signal.signal(signal.SIGTERM, _terminated)
     app()
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)

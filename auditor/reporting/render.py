@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import mimetypes
 import os
+import signal
 import tempfile
 import threading
 from pathlib import Path
@@ -158,7 +160,10 @@ class PdfLater:
     def __enter__(self) -> PdfLater:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *_rest: object) -> None:
+        if exc_type is not None and self._pid is not None:  # the report failed or was stopped: so is its layout
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
         self.close()
 
     def start(self, html: str) -> None:
