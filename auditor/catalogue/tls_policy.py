@@ -10,11 +10,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from auditor import safeio
 from auditor.catalogue.loading import load_model
 from auditor.i18n import _
 from auditor.problems import InputError, Problem, display_path
 from auditor.vocabulary import Severity
 from auditor.workspace import content_file
+
+MAX_GUIDELINE_BYTES = 4 << 20  # Mozilla's guideline JSON is 10 kB
 
 SuiteFamily = Literal["null_cipher", "export", "rc4", "des", "3des", "anonymous", "md5"]
 
@@ -89,8 +92,11 @@ def load_tls_policies(profiles: Path) -> TlsPolicies:
     spec, loaded = load_model(path, PolicyFile)
     guideline_path = path.parent / spec.guideline
     try:
-        guideline = json.loads(guideline_path.read_text(encoding="utf-8"))
+        guideline = json.loads(safeio.read_bytes(guideline_path, max_bytes=MAX_GUIDELINE_BYTES,
+                                                 within=profiles))
         configurations = guideline["configurations"]
+    except InputError:
+        raise
     except (OSError, ValueError, KeyError) as exc:
         raise InputError([loaded.problem(("guideline",), _("cannot read the TLS guideline {file}: {error}")
                                          .format(file=display_path(guideline_path), error=exc))]) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from auditor.problems import InputError, display_path
 from auditor.records.load import Records, load_records
 from auditor.services.records import add_record
 from auditor.textformat import day
-from auditor.yamlsafe import load_yaml, load_yaml_text
+from auditor.yamlsafe import LoadedYaml, load_yaml
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 add_app = typer.Typer(help="Add a record (written to records.d/, checked with all the others first).",
@@ -137,10 +138,9 @@ def add_drill(file: Annotated[Path, typer.Argument(help="A YAML file with one dr
         raise InputError([loaded.problem((), _("expected one drill: a mapping with an 'id'"))])
     with workspace_context(workspace) as ctx:
         # check the file as it is first, so that messages point at its own lines; then as it will be written
-        wrapped = load_yaml_text(file.read_text(encoding="utf-8"), display_path(file))
-        wrapped.data = {"drills": [wrapped.data]}
-        wrapped.values = {("drills", 0, *k): v for k, v in wrapped.values.items()}
-        wrapped.keys = {("drills", 0, *k): v for k, v in wrapped.keys.items()}
+        wrapped = LoadedYaml(file=loaded.file, data={"drills": [copy.deepcopy(loaded.data)]}, sha256=loaded.sha256,
+                             values={("drills", 0, *k): v for k, v in loaded.values.items()},
+                             keys={("drills", 0, *k): v for k, v in loaded.keys.items()})
         load_records(ctx.ws.root, ctx.loaded.inventory, [wrapped])
         path = _write(ctx, f"drill-{loaded.data['id']}", "drills", loaded.data)
     _done(path, as_json)

@@ -20,6 +20,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from auditor import safeio
+from auditor.problems import InputError
+
+MAX_BUNDLE_BYTES = 16 << 20  # Debian's whole bundle is 0.2 MB
 SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
 
 
@@ -28,8 +32,8 @@ def load_anchors(path: str) -> tuple[x509.Certificate, ...]:
     try:
         with warnings.catch_warnings():  # some distribution roots have non-positive serial numbers
             warnings.simplefilter("ignore")
-            return tuple(x509.load_pem_x509_certificates(Path(path).read_bytes()))
-    except (OSError, ValueError):
+            return tuple(x509.load_pem_x509_certificates(safeio.read_bytes(Path(path), max_bytes=MAX_BUNDLE_BYTES)))
+    except (OSError, ValueError, InputError):
         return ()
 
 

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from auditor.i18n import _
 from auditor.identity.trust import IdentityError
 
+MAX_P12_BYTES = 1 << 20  # a PKCS#12 file holds a key and a few certificates: a few kilobytes
+
 
 @dataclass(frozen=True)
 class TokenSpec:
@@ -61,10 +63,13 @@ def open_signer(*, p12: Path | None = None, passphrase: str | None = None, p12_d
             data, p12 = p12_data, Path("PKCS#12")
         else:
             assert p12 is not None
+            from auditor import safeio
+            from auditor.problems import InputError
+
             try:
-                data = p12.read_bytes()
-            except OSError as exc:
-                raise IdentityError(_("cannot read {file}: {error}").format(file=p12, error=exc.strerror)) from None
+                data = safeio.read_bytes(p12, max_bytes=MAX_P12_BYTES)  # a pipe or /dev/zero is refused unread
+            except InputError as exc:
+                raise IdentityError(exc.problems[0].message if exc.problems else str(exc)) from None
         try:
             signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=[],
                                                            passphrase=(passphrase or "").encode())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +22,10 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from auditor import clock
+from auditor import clock, safeio
 from auditor.i18n import _
 from auditor.ledger.chain import canonical, sha256_hex
+from auditor.problems import InputError
 from auditor.store.tables import (
     AccountRow,
     AdvisoryImportRow,
@@ -42,6 +44,8 @@ from auditor.store.tables import (
     table_of,
 )
 from auditor.vocabulary import DossierState, RunStatus
+
+MAX_RECORDS_BYTES = 64 << 20  # a records file is YAML (4 MiB at most) or evidence attached to one
 
 FindingKey = tuple[str, str, str]
 FINDING_FIELDS = ("severity", "status", "first_seen", "resolved_at")
@@ -362,10 +366,11 @@ def differences(session: Session, ex: Expected, workspace: Path) -> list[Differe
             out.append(Difference("advisory", _("(all rows)"), "sha256", table, digest, seq))
     for name, (digest, seq) in ex.records.items():
         path = workspace / name
-        try:
-            found: str | None = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-        except OSError:
-            found = None
+        try:  # a records file swapped for a pipe or a link out of the workspace is not read (it differs)
+            found: str | None = hashlib.sha256(safeio.read_bytes(path, max_bytes=MAX_RECORDS_BYTES,
+                                                                 within=workspace)).hexdigest()
+        except InputError:
+            found = None if not os.path.lexists(path) else _("(not read: not a regular file in the workspace)")
         if found is None:
             out.append(Difference("records", name, "", None, digest, seq))
         elif found != digest:
