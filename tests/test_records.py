@@ -316,3 +316,18 @@ def test_records_add_drill_from_its_own_file(cli: Callable[..., Result], tmp_pat
 def ok_json(r: Result) -> dict[str, object]:
     assert r.exit_code == 0, r.stderr
     return json.loads(r.stdout)  # type: ignore[no-any-return]
+
+
+def test_a_recorded_file_swapped_for_a_pipe_is_reported_not_waited_on(cli: Callable[..., Result],
+                                                                      tmp_path: Path) -> None:
+    """`auditor verify` hashes the records files the ledger recorded; a pipe put in the place of one hung it."""
+    ws = make_ws(tmp_path, INSPECTIONS)
+    r = cli("records", "add", "inspection", "--id", "k6", "--system", "l3", "--date", "2026-05-02", "--performed-by",
+            "Công ty Y", "--workspace", ws)
+    assert r.exit_code == 0, r.stderr
+    recorded = ws / "records.d" / "inspection-k6.yaml"
+    recorded.unlink()
+    os.mkfifo(recorded)
+    r = run_auditor("verify", "--json", "--lang", "en", "--workspace", ws, timeout=60)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, (r.stdout, r.stderr)
+    assert "not a regular file" in r.stdout and "inspection-k6.yaml" in r.stdout
