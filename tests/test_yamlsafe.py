@@ -72,7 +72,21 @@ def test_honest_aliases_at_scale_are_read() -> None:
 
 def test_recursive_alias_is_refused() -> None:
     (msg,) = problems("a: &x [*x]\n")
+    assert msg.startswith("f.yaml:1:8: a[0]:") and "refers to no anchor defined before it (or to itself)" in msg
+    (msg,) = problems("a: *nowhere\n")
+    assert msg.startswith("f.yaml:1:4: a:") and "*nowhere" in msg
+
+
+def test_deep_nesting_is_refused() -> None:
+    (msg,) = problems("a: " + "[" * 60 + "]" * 60 + "\n")
     assert "40" in msg
+
+
+def test_a_dense_file_is_refused_by_its_count_of_values_before_it_is_all_built() -> None:
+    """2,000,000 values in 4 MB: the composer used to make a Python object per value (600 MB) before anything
+    was counted; values are now counted as the parser reads them."""
+    (msg,) = problems("[" + ",".join(["1"] * 2_000_000) + "]\n")
+    assert msg.startswith("f.yaml:1:3000000: [1499999]:") and "1500000" in msg
 
 
 def test_merge_keys_work_and_explicit_keys_win() -> None:
