@@ -165,6 +165,8 @@ class _Builder:
         self.values.setdefault(path, _pos(event))
         anchor: str | None = getattr(event, "anchor", None)
         if anchor is not None and not self.replaying:
+            if anchor in self.anchors or any(getattr(rec[0], "anchor", None) == anchor for rec in self.stream.recording):
+                raise self.stop(event, path, _("the anchor &{name} is defined twice").format(name=anchor))
             self.stream.recording.append([event])
         try:
             value = self._value(event, next_event, path, depth)
@@ -268,18 +270,32 @@ class _Builder:
               depth: int) -> tuple[dict[str, Any], dict[Path_, Position], dict[Path_, Position]]:
         """What a merge key (<<) brings: its mappings' entries (the first mapping's win), with their positions."""
         outer_values, outer_keys = self.values, self.keys
-        self.values, self.keys = {}, {}
+        values: dict[Path_, Position] = {}
+        keys: dict[Path_, Position] = {}
+        sources: list[tuple[yaml.Event, Any]] = []
+
+        def source(event: yaml.Event) -> None:  # built with positions of its own; the first source's win
+            self.values, self.keys = {}, {}
+            sources.append((event, self.node(event, next_event, path, depth)))
+            for where, pos in self.values.items():
+                values.setdefault(where, pos)
+            for where, pos in self.keys.items():
+                keys.setdefault(where, pos)
+
         try:
             first = next_event()
-            value = self.node(first, next_event, path, depth)
-            values, keys = self.values, self.keys
+            if isinstance(first, yaml.SequenceStartEvent):  # <<: [*a, *b]: each mapping merged at this path
+                self.count(first, path)
+                while not isinstance(item := next_event(), yaml.SequenceEndEvent):
+                    source(item)
+            else:
+                source(first)
         finally:
             self.values, self.keys = outer_values, outer_keys
-        sources = value if isinstance(value, list) else [value]
         data: dict[str, Any] = {}
-        for src in sources:
+        for event, src in sources:
             if not isinstance(src, dict):
-                self.fail(first, path, _("a merge key (<<) must refer to a mapping"))
+                self.fail(event, path, _("a merge key (<<) must refer to a mapping"))
                 continue
             for key, item in src.items():
                 data.setdefault(key, item)
