@@ -217,3 +217,20 @@ def test_one_record_whose_first_field_is_not_its_id_is_still_a_record(cli: Calla
     r = cli("advisories", "import", one, "--json", "--workspace", ws)
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["origin"] == "osv" and json.loads(r.stdout)["entries"] == 1
+
+
+@pytest.mark.parametrize("shape", ["tracker", "list"])
+def test_one_entry_too_large_in_a_streamed_file_is_refused(cli: Callable[..., Result], ws: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch, shape: str) -> None:
+    """A tracker file is read package by package and a list record by record; one package (or record) that holds
+    everything would be built whole in memory, so each is bounded like a member of an archive."""
+    monkeypatch.setattr(reading, "MAX_MEMBER_BYTES", 64 * 1024)
+    big = tmp_path / f"{shape}.json"
+    huge = "x" * 300_000
+    if shape == "tracker":
+        big.write_text(json.dumps({"zlib": {"CVE-2026-0001": {"releases": {}}},
+                                   "openssl": {f"CVE-2026-{i:04d}": {"description": huge, "releases": {}}
+                                               for i in range(2, 4)}}))
+    else:
+        big.write_text(json.dumps([OSV[0], {**OSV[0], "details": huge}]))
+    refused(cli, ws, big, f"{shape}.json", "one entry is more than 65536 bytes")

@@ -9,6 +9,7 @@ import json
 import logging
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -447,3 +448,34 @@ def test_the_language_switch_returns_only_to_this_site(console: ConsoleWorkspace
     assert 'id="nav-systems">Systems<' in client.get("/systems").text
     r = client.post("/lang", data={"lang": "vi", "next": "/systems", "csrf": csrf})
     assert 'id="nav-systems">Hệ thống<' in client.get("/systems").text
+
+
+def test_a_store_that_fails_mid_request_is_said_plainly(console: ConsoleWorkspace, client: TestClient) -> None:
+    """Another writer holds the SQLite store beyond the busy timeout: the page says the store is busy and that
+    nothing was changed (503), as the command line does, instead of an internal server error."""
+    csrf = login(client, "canbo")
+    assert client.post("/lang", data={"lang": "en", "csrf": csrf}).status_code == 303
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        conn = sqlite3.connect(console.ws / ".auditor" / "auditor.sqlite", isolation_level=None, timeout=30)
+        conn.execute("BEGIN IMMEDIATE")
+        held.set()
+        release.wait(60)
+        conn.execute("ROLLBACK")
+        conn.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(30)
+        before = ledger_head(console.ws)
+        r = client.post(f"/findings/{console.finding}/assign", data={"organisation": "ttcds", "csrf": csrf})
+        assert r.status_code == 503, r.text[:2000]
+        assert "The store failed" in r.text and "busy" in r.text and "nothing was changed" in r.text
+    finally:
+        release.set()
+        holder.join(30)
+    assert ledger_head(console.ws) == before
+    r = client.post(f"/findings/{console.finding}/assign", data={"organisation": "ttcds", "csrf": csrf})
+    assert r.status_code == 303 and ledger_head(console.ws) == before + 1  # once free, the same request works

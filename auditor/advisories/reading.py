@@ -214,6 +214,32 @@ class _Reader:
         yield entry
 
 
+class EntryTooLarge(ValueError):
+    """One entry of a JSON file (a tracker's package, a record of a list) is larger than MAX_MEMBER_BYTES."""
+
+
+class _PerEntry:
+    """The file as ijson reads it, counting the bytes read since the last entry was taken: one entry of a
+    2 GB file (a tracker whose single package holds everything) would otherwise be built whole in memory."""
+
+    def __init__(self, fh: IO[bytes], limit: int) -> None:
+        self._fh = fh
+        self._limit = limit
+        self.since = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._fh.read(size if size >= 0 else self._limit + 1)
+        self.since += len(data)
+        if self.since > self._limit + (1 << 16):  # ijson reads ahead one buffer of 64 KiB
+            raise EntryTooLarge(f"one entry of more than {self._limit} bytes")
+        return data
+
+    def entries(self, items: Iterator[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+        for item in items:
+            self.since = 0
+            yield item
+
+
 def _json_items(fh: IO[bytes]) -> tuple[str, Iterator[tuple[str, Any]]]:
     """("list", (index, item)...), ("record", one OSV record) or ("map", (key, value)...), from a stream."""
     events = ijson.parse(fh)
@@ -222,11 +248,13 @@ def _json_items(fh: IO[bytes]) -> tuple[str, Iterator[tuple[str, Any]]]:
     except StopIteration:
         raise ValueError("empty file") from None
     fh.seek(0)
+    counted = _PerEntry(fh, MAX_MEMBER_BYTES)
     if event == "start_array":
-        return "list", ((f"[{i}]", item) for i, item in enumerate(ijson.items(fh, "item", use_float=True)))
+        return "list", counted.entries((f"[{i}]", item)
+                                       for i, item in enumerate(ijson.items(counted, "item", use_float=True)))
     if event != "start_map":
         raise ValueError(f"a JSON {event}, not an object or a list")
-    pairs = ijson.kvitems(fh, "", use_float=True)
+    pairs = counted.entries(ijson.kvitems(counted, "", use_float=True))
     first = next(pairs, None)
     if first is None:
         return "map", iter(())
@@ -317,6 +345,9 @@ def read(path: Path, fh: IO[bytes]) -> Reading:
                 yield from convert(key, value)
         except ijson.JSONError as exc:
             reader.problem(shown, "", _("not valid JSON: {error}").format(error=str(exc)[:200]))
+        except EntryTooLarge:
+            reader.problem(shown, "", _("one entry is more than {limit} bytes; the rest is not read").format(
+                limit=MAX_MEMBER_BYTES))
 
     reading.entries = from_json()
     return reading

@@ -9,8 +9,10 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from auditor.faults import store_fault
 from auditor.i18n import LANGUAGES, _, _language
 from auditor.problems import InputError, StoreError, UserError
 from auditor.services import accounts
@@ -145,6 +147,15 @@ def create_app(root: Path) -> FastAPI:
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> Response:
         return _error(request, 503, _("The store cannot be opened"), str(exc))
+
+    @app.exception_handler(DBAPIError)
+    async def store_fault_met(request: Request, exc: DBAPIError) -> Response:
+        """A store that fails mid-request (locked, damaged, its server gone): said plainly, as the command line
+        says it; a bug (an integrity error) stays a server error."""
+        fault = store_fault(exc)
+        if fault is None:
+            raise exc
+        return _error(request, 503, _("The store failed"), str(fault))
 
     return app
 
