@@ -42,7 +42,6 @@ Path_ = tuple[str | int, ...]
 _CORE = "tag:yaml.org,2002:"
 _PLAIN_INT = re.compile(r"[-+]?[0-9]+")
 _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
-_MERGE = _CORE + "merge"
 
 
 @dataclass(frozen=True)
