@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -263,3 +265,58 @@ def test_temporary_files_left_by_a_killed_writer_are_cleared(demo_inventory_ws: 
                     "-w", ws)
     assert r.returncode == 0, r.stderr
     assert not old.exists() and fresh.exists() and other.exists()  # a recent one may belong to a running writer
+
+
+@pytest.mark.postgres
+def test_the_scheduler_outlives_a_store_outage(tmp_path: Path) -> None:
+    """`schedule run` is a service: PostgreSQL restarting under it costs a tick (logged), not the scheduler."""
+    from auditor.labs.tls_zoo import Zoo
+    from tests.test_scheduler import workspace as scheduler_workspace
+
+    zoo = Zoo()
+    try:
+        ws = scheduler_workspace(tmp_path, zoo)
+        schedule = (REPO / "profiles" / "schedule.yaml").read_text(encoding="utf-8")
+        (ws / "profiles" / "schedule.yaml").write_text(schedule.replace("tick_seconds: 60", "tick_seconds: 1"),
+                                                       encoding="utf-8")
+        with own_postgres() as (url, start, stop):
+            env = {**{k: v for k, v in os.environ.items() if not k.startswith("AUDITOR_")}, **NOW,
+                   "AUDITOR_DATABASE_URL": url, "AUDITOR_LANG": "en"}
+            assert run_auditor("inventory", "load", "-w", ws, env=env).returncode == 0
+            proc = subprocess.Popen([str(AUDITOR_BIN), "schedule", "run", "-w", str(ws)], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            lines: list[str] = []
+            reader = threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")) if proc.stderr
+                                      else None, daemon=True)
+            reader.start()
+
+            def logged(text: str) -> bool:
+                if proc.poll() is not None:
+                    raise AssertionError(f"the scheduler exited: {''.join(lines)[-2000:]}")
+                return any(text in line for line in lines)
+
+            try:
+                deadline = time.monotonic() + 120
+                while not logged("tls/gov: completed"):  # the catch-up tick ran its jobs
+                    assert time.monotonic() < deadline, "".join(lines)[-2000:]
+                    time.sleep(0.2)
+                stop()
+                deadline = time.monotonic() + 60
+                while not logged("the store failed; trying again at the next tick"):
+                    assert time.monotonic() < deadline, "".join(lines)[-2000:]
+                    time.sleep(0.2)
+                start()
+                failures = sum("the store failed" in line for line in lines)
+                time.sleep(4)  # ticks against the server that is back
+                assert proc.poll() is None
+                assert sum("the store failed" in line for line in lines) <= failures + 1  # it recovered
+                proc.send_signal(signal.SIGTERM)
+                assert proc.wait(timeout=60) == 0, "".join(lines)[-2000:]
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait(timeout=30)
+            reader.join(10)
+            assert any("scheduler stopped" in line for line in lines) and not any("Traceback" in line for line in lines)
+    finally:
+        zoo.close()
