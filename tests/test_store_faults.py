@@ -4,6 +4,7 @@ no traceback, and leaves nothing half-written."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -34,7 +35,7 @@ def refused(r: subprocess.CompletedProcess[str], *words: str) -> None:
 
 
 def db_rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
         return list(conn.execute(sql))
 
 
@@ -320,3 +321,30 @@ def test_the_scheduler_outlives_a_store_outage(tmp_path: Path) -> None:
             assert any("scheduler stopped" in line for line in lines) and not any("Traceback" in line for line in lines)
     finally:
         zoo.close()
+
+
+def test_a_full_disk_under_the_store_rolls_the_load_back(tmp_path: Path) -> None:
+    """The SQLite store on a 1.5 MB file system: 20 systems fit; loading 3,000 more fills the disk mid-load. The
+    load ends with the message and exit 2, and the store holds the 20 systems, undamaged."""
+    from bench.inventory import write_workspace
+
+    where = Path(tempfile.mkdtemp(prefix="auditor-full-db-"))
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1500k", "tmpfs", str(where)],
+                      capture_output=True).returncode != 0:
+        where.rmdir()
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        env = {"AUDITOR_DATABASE_URL": f"sqlite:///{where / 'auditor.sqlite'}"}
+        small, large = tmp_path / "small", tmp_path / "large"
+        small.mkdir()
+        large.mkdir()
+        write_workspace(small, 20)
+        write_workspace(large, 3000)
+        assert run_auditor("inventory", "load", "-w", small, env=env).returncode == 0
+        r = run_auditor("inventory", "load", "--lang", "en", "-w", large, env=env)
+        refused(r, "the disk holding the store is full", "nothing was changed")
+        assert db_rows(where / "auditor.sqlite", "PRAGMA integrity_check") == [("ok",)]
+        assert db_rows(where / "auditor.sqlite", "SELECT count(*) FROM system WHERE present") == [(20,)]
+    finally:
+        subprocess.run(["umount", str(where)], check=False)
+        where.rmdir()
