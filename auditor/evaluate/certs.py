@@ -74,19 +74,47 @@ def _is_ca(cert: x509.Certificate) -> bool:
         return cert.version == x509.Version.v1
 
 
-def chain_is_trusted(chain: list[x509.Certificate], anchors: Iterable[x509.Certificate]) -> bool:
+@dataclass(frozen=True)
+class Anchors:
+    """A trust store indexed for path building: its certificates' DER, and the certificates by subject."""
+
+    der: frozenset[bytes]
+    by_subject: dict[x509.Name, tuple[x509.Certificate, ...]]
+
+    @classmethod
+    def of(cls, certificates: Iterable[x509.Certificate]) -> Anchors:
+        by_subject: dict[x509.Name, list[x509.Certificate]] = {}
+        for a in certificates:
+            by_subject.setdefault(a.subject, []).append(a)
+        return cls(frozenset(a.public_bytes(Encoding.DER) for lst in by_subject.values() for a in lst),
+                   {k: tuple(v) for k, v in by_subject.items()})
+
+
+@lru_cache(maxsize=32)
+def trust_store(ca_bundle: str | None) -> Anchors:
+    """The system's anchors, plus those of a workspace's CA bundle: indexed once per run, not per endpoint."""
+    return Anchors.of([*system_anchors(), *(load_anchors(ca_bundle) if ca_bundle else ())])
+
+
+@lru_cache(maxsize=4096)
+def pem_chain_is_trusted(chain_pem: tuple[bytes, ...], ca_bundle: str | None) -> bool:
+    """:func:`chain_is_trusted` for a chain as the probe saw it, judged once per chain and trust store: the
+    endpoints of a province mostly present a handful of chains, and building a path verifies signatures."""
+    return chain_is_trusted([x509.load_pem_x509_certificate(p) for p in chain_pem], trust_store(ca_bundle))
+
+
+def chain_is_trusted(chain: list[x509.Certificate], anchors: Anchors | Iterable[x509.Certificate]) -> bool:
     """Can a path be built from the leaf, through the certificates the server sent, to an anchor?
 
     Dates, names, key sizes and hash algorithms are judged by the other checks, not here.
     """
-    anchor_list = list(anchors)
-    anchor_der = {a.public_bytes(Encoding.DER) for a in anchor_list}
+    index = anchors if isinstance(anchors, Anchors) else Anchors.of(anchors)
     current = chain[0]
     pool = list(chain[1:])
     for _depth in range(10):
-        if current.public_bytes(Encoding.DER) in anchor_der:
+        if current.public_bytes(Encoding.DER) in index.der:
             return True
-        if any(a.subject == current.issuer and _issued_by(current, a) for a in anchor_list):
+        if any(_issued_by(current, a) for a in index.by_subject.get(current.issuer, ())):
             return True
         nxt = next((c for c in pool if c.subject == current.issuer and _is_ca(c) and _issued_by(current, c)), None)
         if nxt is None:

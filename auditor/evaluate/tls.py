@@ -122,10 +122,7 @@ def _certificates(j: _Judge) -> None:
         warn = policy.cert_expiry_warn_days
         j.put("tls.cert.expiring", Verdict.FAIL if days_left < warn else Verdict.PASS, warn_days=warn, **dates)
 
-    anchors = list(certs.system_anchors())
-    if obs.target.ca_bundle:
-        anchors += certs.load_anchors(obs.target.ca_bundle)
-    trusted = certs.chain_is_trusted(chain, anchors)
+    trusted = certs.pem_chain_is_trusted(tuple(obs.chain_pem), obs.target.ca_bundle or None)
     store = "system" + (f" + {obs.target.ca_bundle}" if obs.target.ca_bundle else "")
     j.put("tls.cert.untrusted", Verdict.PASS if trusted else Verdict.FAIL, trust_store=store,
           self_signed=certs.is_self_signed(leaf), issuer=leaf.issuer.rfc4514_string())
