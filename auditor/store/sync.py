@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from auditor import clock
@@ -22,6 +23,8 @@ from auditor.ledger.chain import append
 from auditor.problems import display_path
 from auditor.store.db import Store
 from auditor.store.tables import EndpointRow, HostRow, InventoryImportRow, OrganisationRow, SystemRow
+
+INSERT_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,14 @@ def system_digest(system: System) -> str:
 class _Counter:
     def __init__(self) -> None:
         self.added = self.changed = self.removed = self.unchanged = 0
+        self.new_rows: dict[type, list[dict[str, Any]]] = {}  # inserted together, one statement per table
+        self.now = clock.now()
 
 
 def _apply(session: Session, counter: _Counter, existing: Any, model: type, key: dict[str, Any],
            values: dict[str, Any]) -> None:
     if existing is None:
-        session.add(model(**key, **values, present=True))
+        counter.new_rows.setdefault(model, []).append({**key, **values, "present": True, "updated_at": counter.now})
         counter.added += 1
         return
     differs = not existing.present or any(getattr(existing, k) != v for k, v in values.items())
@@ -108,6 +113,10 @@ def sync_inventory(store: Store, loaded: LoadedInventory) -> SyncResult:
                        {"system_id": s.id, "host_id": e.host, "port": e.port},
                        {"protocol": e.protocol, "tls": e.tls, "server_name": e.server_name,
                         "ca_bundle": e.ca_bundle})
+        # a province's first load adds tens of thousands of rows: as plain rows in batches, not ORM objects
+        for model, rows in c.new_rows.items():
+            for start in range(0, len(rows), INSERT_BATCH):
+                session.execute(insert(model), rows[start:start + INSERT_BATCH])
         _retire_missing(session, c, list(systems.values()), {s.id for s in inv.systems}, lambda r: r.id)
         _retire_missing(session, c, list(hosts.values()), host_keys, lambda r: (r.system_id, r.host_id))
         _retire_missing(session, c, list(endpoints.values()), endpoint_keys,
