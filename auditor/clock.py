@@ -26,6 +26,10 @@ EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2199, 12, 31)
 
 
+def plausible(day: dt.date) -> bool:
+    return EARLIEST <= day <= LATEST
+
+
 class ClockError(UserError):
     """AUDITOR_NOW does not hold a date or a date and time (a usage error: exit code 2)."""
 

@@ -127,7 +127,7 @@ def parse_day(value: str | None, option: str) -> dt.date:
     except ValueError:
         err.print(_("{option}: not a valid date (YYYY-MM-DD): {value!r}").format(option=option, value=value))
         raise typer.Exit(EXIT_INPUT) from None
-    if not clock.EARLIEST <= day <= clock.LATEST:
+    if not clock.plausible(day):
         err.print(_("{option}: {value} is outside the years {first} to {last}; is it a typo?").format(
             option=option, value=value, first=clock.EARLIEST.year, last=clock.LATEST.year))
         raise typer.Exit(EXIT_INPUT)

@@ -25,6 +25,7 @@ from auditor.i18n import _
 from auditor.inventory.model import Inventory
 from auditor.ledger.chain import append, canonical
 from auditor.problems import UserError
+from auditor.store.db import INSERT_BATCH
 from auditor.store.tables import FindingRow, RiskAcceptanceRow, table_of
 from auditor.vocabulary import FindingStatus, Severity, Verdict
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:  # signing loads cryptography's X.509 code, which listing find
     from auditor.identity.officer import Officer
     from auditor.identity.signer import CertSigner
 
-INSERT_BATCH = 5000  # findings per statement (the parameters of one batch are held at once)
 
 
 @dataclass(frozen=True)

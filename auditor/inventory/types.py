@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
@@ -71,15 +72,18 @@ Email = Annotated[str, BeforeValidator(_email)]
 Phone = Annotated[str, BeforeValidator(_phone)]
 
 
-def _date_as_text(value: Any) -> Any:
-    """A date is written as text (YAML's 2026-11-26); a bare number is not one (pydantic would read it as seconds)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise PydanticCustomError("date_invalid", "not a date (YYYY-MM-DD): {value}", {"value": value})
-    return value
+def _as_text(kind: str, message: str) -> Callable[[Any], Any]:
+    """A date (or time) is written as text (YAML's 2026-11-26); a bare number is not one (pydantic would read it as
+    seconds since 1970)."""
+    def check(value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise PydanticCustomError(kind, message, {"value": value})
+        return value
+    return check
 
 
 def _in_range(day: dt.date, shown: str) -> None:
-    if not clock.EARLIEST <= day <= clock.LATEST:
+    if not clock.plausible(day):
         raise PydanticCustomError("date_out_of_range", "{value} is outside the years {first} to {last}",
                                   {"value": shown, "first": clock.EARLIEST.year, "last": clock.LATEST.year})
 
@@ -97,12 +101,8 @@ def _plausible_moment(value: dt.datetime) -> dt.datetime:
     return value
 
 
-def _moment_as_text(value: Any) -> Any:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise PydanticCustomError("datetime_invalid", "not a date and time: {value}", {"value": value})
-    return value
-
-
 # dates (and times) a record, a plan or an inventory may hold: written as text, within clock.EARLIEST..LATEST
-Day = Annotated[dt.date, BeforeValidator(_date_as_text), AfterValidator(_plausible_day)]
-Moment = Annotated[dt.datetime, BeforeValidator(_moment_as_text), AfterValidator(_plausible_moment)]
+Day = Annotated[dt.date, BeforeValidator(_as_text("date_invalid", "not a date (YYYY-MM-DD): {value}")),
+                AfterValidator(_plausible_day)]
+Moment = Annotated[dt.datetime, BeforeValidator(_as_text("datetime_invalid", "not a date and time: {value}")),
+                   AfterValidator(_plausible_moment)]

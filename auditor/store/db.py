@@ -27,6 +27,7 @@ HEAD_REVISION = "0013"  # the newest migration; a test checks it against the mig
 # a PostgreSQL address that accepts the connection and never answers must not hang a command (or the scheduler)
 # for ever: connecting gives up after this long (unless the URL says connect_timeout=), and a server that stops
 # answering mid-work is noticed by TCP keepalives within about a minute
+INSERT_BATCH = 5000  # rows per bulk INSERT statement (the parameters of one batch are held at once)
 PG_CONNECT_TIMEOUT = 10
 PG_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 

@@ -21,10 +21,8 @@ from auditor.inventory.load import LoadedInventory
 from auditor.inventory.model import System
 from auditor.ledger.chain import append
 from auditor.problems import display_path
-from auditor.store.db import Store
+from auditor.store.db import INSERT_BATCH, Store
 from auditor.store.tables import EndpointRow, HostRow, InventoryImportRow, OrganisationRow, SystemRow
-
-INSERT_BATCH = 5000
 
 
 @dataclass(frozen=True)
