@@ -174,19 +174,28 @@ def test_postgresql_stopping_mid_scan(make_workspace: Callable[[str], Path]) -> 
         assert run_auditor("verify", "-w", ws, env=env).returncode == 0  # the ledger is whole
 
 
-@pytest.fixture
-def small_disk() -> Iterator[Path]:
-    """A 32 KiB file system: a drill report (HTML, JSON and a PDF of 25 KB) cannot fit."""
-    where = Path(tempfile.mkdtemp(prefix="auditor-full-"))
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32k", "tmpfs", str(where)], capture_output=True)
+@contextmanager
+def small_tmpfs(size: str, prefix: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` mounted for the test (CI runs as root, as the README's test command does: a machine
+    where it cannot be mounted fails the test rather than skipping it), unmounted and removed afterwards."""
+    where = Path(tempfile.mkdtemp(prefix=prefix))
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True,
+                             text=True)
     if mounted.returncode != 0:
         where.rmdir()
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+        raise AssertionError(f"cannot mount a {size} tmpfs (the fault tests need root): {mounted.stderr.strip()}")
     try:
         yield where
     finally:
         subprocess.run(["umount", str(where)], check=False)
         where.rmdir()
+
+
+@pytest.fixture
+def small_disk() -> Iterator[Path]:
+    """A 32 KiB file system: a drill report (HTML, JSON and a PDF of 25 KB) cannot fit."""
+    with small_tmpfs("32k", "auditor-full-") as where:
+        yield where
 
 
 def test_a_full_disk_under_a_report_leaves_nothing_published(demo_inventory_ws: Path, small_disk: Path) -> None:
@@ -213,10 +222,10 @@ def test_an_unwritable_output_folder_is_a_clear_exit_2(demo_inventory_ws: Path, 
     shutil.copy(REPO / "records.yaml", ws / "records.yaml")
     out = tmp_path / "read-only"
     out.mkdir()
-    subprocess.run(["mount", "--bind", "-o", "ro", str(out), str(out)], check=False, capture_output=True)
+    mounted = subprocess.run(["mount", "--bind", "-o", "ro", str(out), str(out)], capture_output=True, text=True)
+    assert mounted.returncode == 0, f"cannot bind-mount a read-only folder (the fault tests need root): {mounted.stderr}"
     try:
-        if os.access(out, os.W_OK) and subprocess.run(["touch", str(out / "x")], capture_output=True).returncode == 0:
-            pytest.skip("cannot make a read-only folder here")
+        assert subprocess.run(["touch", str(out / "x")], capture_output=True).returncode != 0  # read-only indeed
         r = run_auditor("report", "drill", "dt-2026-thuc-chien", "--on", "2026-11-26", "--out", out, "--lang", "en",
                         "-w", ws)
         refused(r, "cannot write reports here")
@@ -328,12 +337,7 @@ def test_a_full_disk_under_the_store_rolls_the_load_back(tmp_path: Path) -> None
     load ends with the message and exit 2, and the store holds the 20 systems, undamaged."""
     from bench.inventory import write_workspace
 
-    where = Path(tempfile.mkdtemp(prefix="auditor-full-db-"))
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1500k", "tmpfs", str(where)],
-                      capture_output=True).returncode != 0:
-        where.rmdir()
-        pytest.skip("cannot mount a small tmpfs here")
-    try:
+    with small_tmpfs("1500k", "auditor-full-db-") as where:
         env = {"AUDITOR_DATABASE_URL": f"sqlite:///{where / 'auditor.sqlite'}"}
         small, large = tmp_path / "small", tmp_path / "large"
         small.mkdir()
@@ -345,6 +349,3 @@ def test_a_full_disk_under_the_store_rolls_the_load_back(tmp_path: Path) -> None
         refused(r, "the disk holding the store is full", "nothing was changed")
         assert db_rows(where / "auditor.sqlite", "PRAGMA integrity_check") == [("ok",)]
         assert db_rows(where / "auditor.sqlite", "SELECT count(*) FROM system WHERE present") == [(20,)]
-    finally:
-        subprocess.run(["umount", str(where)], check=False)
-        where.rmdir()
