@@ -10,6 +10,7 @@ from auditor.i18n import _
 from auditor.inventory.model import Inventory
 from auditor.problems import UserError
 from auditor.vocabulary import Lifecycle
+from auditor.wire import WIRE
 
 STARTTLS = {"smtp": "SMTP", "submission": "SMTP", "imap": "IMAP", "pop3": "POP3", "ldap": "LDAP", "ftp": "FTP",
             "xmpp": "XMPP", "postgres": "POSTGRES", "rdp": "RDP"}
@@ -17,6 +18,7 @@ STARTTLS = {"smtp": "SMTP", "submission": "SMTP", "imap": "IMAP", "pop3": "POP3"
 
 @dataclass(frozen=True)
 class TlsTarget:
+    __pydantic_config__ = WIRE
     system_id: str
     host_id: str
     address: str
@@ -70,6 +72,7 @@ def tls_targets(inv: Inventory, workspace: Path, systems: set[str] | None = None
 
 @dataclass(frozen=True)
 class PortTarget:
+    __pydantic_config__ = WIRE
     system_id: str
     host_id: str
     address: str  # an address, a host name, or a network in CIDR form

@@ -6,36 +6,43 @@ A run that is killed or fails leaves its run row (status running or failed) and 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func as sa_func
 from sqlalchemy import insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
-from auditor import clock
+from auditor import clock, safeio
+from auditor.agents.remote import Remote, Zones
 from auditor.catalogue.checks import Catalogue, load_catalogue
 from auditor.catalogue.patch_policy import load_patch_policy
 from auditor.catalogue.ports_policy import load_port_policies
 from auditor.catalogue.tls_policy import load_tls_policies
+from auditor.evaluate.discovery import CHECKS as DISCOVERY_CHECKS
+from auditor.evaluate.discovery import evaluate_discovery
 from auditor.evaluate.outcome import Outcome
 from auditor.evaluate.patch import PATCH_CHECKS, Advisory, evaluate_patch
 from auditor.evaluate.ports import PORT_CHECKS, evaluate_ports
 from auditor.evaluate.tls import evaluate_tls
 from auditor.findings.lifecycle import ApplyResult, apply_outcomes
+from auditor.i18n import _
 from auditor.inventory.model import Host, Inventory, System
 from auditor.ledger.chain import append
 from auditor.levels.current import current_levels
-from auditor.plan import PortTarget, TlsTarget, port_targets, tls_targets
+from auditor.plan import PlanError, PortTarget, TlsTarget, port_targets, tls_targets
+from auditor.probes.discovery import DiscoveryObservation, DiscoveryTarget, discover
 from auditor.probes.nmap_ports import PortObservation, scan_host
 from auditor.probes.packages import CollectionError, PackageInventory, collect_file, collect_local, collect_ssh
+from auditor.probes.tls_observation import TlsObservation
 from auditor.probes.tls_sslyze import probe_all
 from auditor.store.db import Store
 from auditor.store.tables import AdvisoryRow, FindingRow, PortObservationRow, ScanRunRow, table_of
@@ -177,6 +184,7 @@ class Scope:
     catalogue: Catalogue
     systems: set[str] | None
     levels: dict[str, int | None]
+    zones: Zones
 
     def keep(self, s: Session, run_id: int, now: dt.datetime) -> None:
         """Nothing to keep beyond the findings (the default)."""
@@ -194,12 +202,39 @@ class TlsFamily(Scope):
         return len(self.targets)
 
     def judge(self, run_id: int, now: dt.datetime) -> Iterator[Judged]:
-        for obs in probe_all(self.targets, self.policies.probe):
-            policy = self.policies.for_level(self.levels.get(obs.target.system_id))
-            label = f"{obs.target.system_id}/{obs.target.label}"
-            yield Judged(label, obs.target.system_id, evaluate_tls(obs, policy, self.catalogue, now),
-                         [{"target": label, "probe": command, "error": error} for command, error in obs.errors.items()],
-                         policy.id)
+        local, by_zone = self.zones.split(self.targets, lambda t: (t.system_id, t.host_id))
+        remote = Remote(self.zones, self.catalogue, run_id, "tls", by_zone, lambda t: t.system_id,
+                        lambda t: t.label)
+        # the agent probes; the CA bundle is the central server's file, used in judging what the agent saw
+        remote.send(lambda ts: {"tls": [replace(t, ca_bundle=None) for t in ts], "tls_settings": self.policies.probe})
+        for obs in probe_all(local, self.policies.probe):
+            yield self._judged(obs, now)
+        for targets, result, note in remote.answers():
+            if result is None:
+                yield from _unchecked(remote, targets, note)
+                continue
+            for target, obs in zip(targets, result.tls, strict=True):
+                yield self._judged(replace(obs, target=target), now)
+        yield from _zone_judged(remote, now)
+
+    def _judged(self, obs: TlsObservation, now: dt.datetime) -> Judged:
+        policy = self.policies.for_level(self.levels.get(obs.target.system_id))
+        label = f"{obs.target.system_id}/{obs.target.label}"
+        return Judged(label, obs.target.system_id, evaluate_tls(obs, policy, self.catalogue, now),
+                      [{"target": label, "probe": command, "error": error} for command, error in obs.errors.items()],
+                      policy.id)
+
+
+def _unchecked(remote: Remote[Any], targets: list[Any], note: str | None) -> Iterator[Judged]:
+    """Targets whose zone gave no answer: indeterminate, never clean."""
+    for outcome in remote.unchecked(targets, note):
+        label = f"{outcome.system}/{outcome.target}"
+        yield Judged(label, outcome.system, [outcome], [{"target": label, "probe": "agent", "error": note or ""}])
+
+
+def _zone_judged(remote: Remote[Any], now: dt.datetime) -> Iterator[Judged]:
+    for outcome in remote.zone_outcomes(now):
+        yield Judged(f"{outcome.system}/{outcome.target}", outcome.system, [outcome])
 
 
 def _open_targets(s: Session, systems: set[str], checks: tuple[str, ...]) -> dict[tuple[str, str],
@@ -240,20 +275,36 @@ class PortsFamily(Scope):
                                                                            r.baseline_version)
             open_targets = _open_targets(s, {t.system_id for t in self.targets}, PORT_CHECKS)
 
-        def probe(t: PortTarget) -> PortObservation:
-            return scan_host(t, self.policy_of[t.system_id], self.ws.state_dir / "evidence", run_id)
+        evidence = self.ws.state_dir / "evidence"
 
+        def probe(t: PortTarget) -> PortObservation:
+            return scan_host(t, self.policy_of[t.system_id], evidence, run_id)
+
+        def judged(obs: PortObservation) -> Judged:
+            t = obs.target
+            policy = self.policy_of[t.system_id]
+            self.seen.append(obs)
+            label = f"{t.system_id}/{t.host_id}"
+            return Judged(label, t.system_id,
+                          evaluate_ports(obs, policy, self.policies.admin, self.catalogue,
+                                         baseline[(t.system_id, t.host_id)], open_targets[(t.system_id, t.host_id)]),
+                          [] if obs.ok else [{"target": label, "probe": "nmap", "error": obs.error or ""}], policy.id)
+
+        local, by_zone = self.zones.split(self.targets, lambda t: (t.system_id, t.host_id))
+        remote = Remote(self.zones, self.catalogue, run_id, "ports", by_zone, lambda t: t.system_id,
+                        lambda t: t.host_id)
+        remote.send(lambda ts: {"ports": [(t, self.policy_of[t.system_id]) for t in ts]})
         with ThreadPoolExecutor(max_workers=PORT_SCAN_PARALLEL) as pool:
-            for obs in pool.map(probe, self.targets):  # nmap processes run side by side; results in plan order
-                t = obs.target
-                policy = self.policy_of[t.system_id]
-                self.seen.append(obs)
-                mine = baseline[(t.system_id, t.host_id)]
-                label = f"{t.system_id}/{t.host_id}"
-                yield Judged(label, t.system_id,
-                             evaluate_ports(obs, policy, self.policies.admin, self.catalogue, mine,
-                                            open_targets[(t.system_id, t.host_id)]),
-                             [] if obs.ok else [{"target": label, "probe": "nmap", "error": obs.error or ""}], policy.id)
+            for obs in pool.map(probe, local):  # nmap processes run side by side; results in plan order
+                yield judged(obs)
+        for targets, result, note in remote.answers():
+            if result is None:
+                yield from _unchecked(remote, targets, note)
+                continue
+            for target, obs, xml in zip(targets, result.ports, result.evidence, strict=True):
+                kept = _keep_evidence(evidence, f"nmap-run{run_id}-{target.system_id}-{target.host_id}.xml", xml)
+                yield judged(replace(obs, target=target, evidence=kept))
+        yield from _zone_judged(remote, now)
 
     def keep(self, s: Session, run_id: int, now: dt.datetime) -> None:
         """The open ports seen, against the baseline of the first time each was seen."""
@@ -278,6 +329,15 @@ class PortsFamily(Scope):
             s.execute(insert(PortObservationRow), list(fresh.values()))
         if seen:  # by primary key, in one statement
             s.execute(update(PortObservationRow), list(seen.values()))
+
+
+def _keep_evidence(folder: Path, name: str, xml: str | None) -> str | None:
+    """Keep the nmap XML an agent returned, as the central server keeps its own."""
+    if xml is None:
+        return None
+    path = safeio.private_dir(folder) / name
+    safeio.write_bytes(path, xml.encode(), mode=0o600)
+    return str(path)
 
 
 @dataclass
@@ -313,6 +373,16 @@ class PatchFamily(Scope):
             open_targets = _open_targets(s, {system.id for system, _host in self.hosts}, PATCH_CHECKS)
         for system, host in self.hosts:
             label = f"{system.id}/{host.id}"
+            zone = self.zones.zone(system.id, host.id)
+            if host.patch.method == "ssh" and zone is not None:
+                # not reached from here, and agents do not collect packages yet: unchecked, never clean
+                note = _("{host} is in network zone {zone}; its packages are not collected through an agent yet")\
+                    .format(host=label, zone=zone)
+                yield Judged(label, system.id, [Outcome("agents.no_report", system.id, host.id, Verdict.INDETERMINATE,
+                                                        self.catalogue.get("agents.no_report").severity,
+                                                        {"reason": note})],
+                             [{"target": label, "probe": "patch.ssh", "error": note}])
+                continue
             collected: PackageInventory | None = None
             error = None
             try:
@@ -327,6 +397,65 @@ class PatchFamily(Scope):
                                         open_targets[(system.id, host.id)]),
                          [] if error is None else [{"target": label, "probe": f"patch.{host.patch.method}",
                                                     "error": error}])
+
+
+@dataclass
+class DiscoveryFamily(Scope):
+    """Discovery over the networks organisations declare they own (all zones, or one)."""
+
+    name: str = "discover"
+    only_zone: str | None = None
+    networks: list[DiscoveryTarget] = field(default_factory=list)
+
+    def plan(self) -> int:
+        self.settings = load_port_policies(self.ws.content("profiles")).discovery
+        if self.settings is None:
+            raise PlanError(_("profiles/ports/policy.yaml has no 'discovery' section: how discovery scans"))
+        self.networks = [DiscoveryTarget(o.id, n.zone, n.cidr) for o in self.inv.organisations for n in o.networks
+                         if n.discover and (self.only_zone is None or n.zone == self.only_zone)]
+        for n in self.networks:
+            size = ipaddress.ip_network(n.network).num_addresses
+            if size > self.settings.max_addresses:
+                raise PlanError(_("{org}: the network {net} has {size} addresses; discovery scans at most {limit} "
+                                  "per network ({ref})").format(org=n.organisation, net=n.network, size=size,
+                                                                limit=self.settings.max_addresses,
+                                                                ref=self.settings.reference))
+        return len(self.networks)
+
+    def judge(self, run_id: int, now: dt.datetime) -> Iterator[Judged]:
+        settings = self.settings
+        assert settings is not None
+        t = table_of(FindingRow)
+        open_targets: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        with self.store.session() as s:
+            for check, system, target in s.execute(sa_select(t.c.check_id, t.c.system_id, t.c.target).where(
+                    t.c.status == FindingStatus.OPEN, t.c.check_id.in_(DISCOVERY_CHECKS))):
+                open_targets[system].add((check, target))
+        evidence = self.ws.state_dir / "evidence"
+
+        def judged(obs: DiscoveryObservation) -> Judged:
+            label = obs.target.label
+            return Judged(label, obs.target.organisation,
+                          evaluate_discovery(obs, self.inv, self.catalogue, open_targets),
+                          [] if obs.ok else [{"target": label, "probe": "nmap", "error": obs.error or ""}])
+
+        local = [n for n in self.networks if n.zone is None]
+        by_zone: dict[str, list[DiscoveryTarget]] = defaultdict(list)
+        for n in self.networks:
+            if n.zone is not None:
+                by_zone[n.zone].append(n)
+        remote = Remote(self.zones, self.catalogue, run_id, "discover", dict(by_zone), lambda n: n.organisation,
+                        lambda n: n.network)
+        remote.send(lambda ns: {"networks": ns, "discovery": settings})
+        for n in local:
+            yield judged(discover(n, settings, evidence, run_id))
+        for targets, result, note in remote.answers():
+            if result is None:
+                yield from _unchecked(remote, targets, note)
+                continue
+            for target, obs, xml in zip(targets, result.discovered, result.evidence, strict=True):
+                name = f"discovery-run{run_id}-{target.organisation}-{target.network.replace('/', '_')}.xml"
+                yield judged(replace(obs, target=target, evidence=_keep_evidence(evidence, name, xml)))
 
 
 def _advisories(s: Session, inv: PackageInventory, newest: dict[str, dt.date | None]) -> tuple[list[Advisory],
@@ -350,14 +479,17 @@ def _advisories(s: Session, inv: PackageInventory, newest: dict[str, dt.date | N
 
 def run_scan(ws: Workspace, store: Store, inv: Inventory, families: set[str], systems: set[str] | None,
              levels: dict[str, int | None] | None = None, progress: Progress | None = None,
-             started_by: str | None = None) -> list[ScanReport]:
+             started_by: str | None = None, zone: str | None = None) -> list[ScanReport]:
     """Each family asked for, in the order tls, ports, patch, through the one loop."""
     catalogue = load_catalogue(ws.content("checks"))
     if levels is None:
         with store.session() as s:
             levels = current_levels(s, inv, ws.content("profiles"), clock.today())
+    zones = Zones.of(ws, store, inv)
     plans: dict[str, Family] = {
-        "tls": TlsFamily(ws, store, inv, catalogue, systems, levels),
-        "ports": PortsFamily(ws, store, inv, catalogue, systems, levels),
-        "patch": PatchFamily(ws, store, inv, catalogue, systems, levels)}
-    return [run_family(plans[name], store, progress, started_by) for name in FAMILIES if name in families]
+        "tls": TlsFamily(ws, store, inv, catalogue, systems, levels, zones),
+        "ports": PortsFamily(ws, store, inv, catalogue, systems, levels, zones),
+        "patch": PatchFamily(ws, store, inv, catalogue, systems, levels, zones),
+        "discover": DiscoveryFamily(ws, store, inv, catalogue, systems, levels, zones, only_zone=zone)}
+    return [run_family(plans[name], store, progress, started_by) for name in (*FAMILIES, "discover")
+            if name in families]

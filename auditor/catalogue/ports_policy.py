@@ -38,6 +38,18 @@ class PortPolicySpec(BaseModel):
         return value
 
 
+class DiscoverySettings(BaseModel):
+    """How discovery scans (profiles/ports/policy.yaml, ``discovery``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reference: str
+    top_ports: int = Field(ge=1, le=65535)
+    timing: int = Field(ge=0, le=5)
+    host_timeout_seconds: int = Field(ge=10, le=7200)
+    max_addresses: int = Field(ge=1, le=65536)
+
+
 class PortPolicyFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -46,6 +58,7 @@ class PortPolicyFile(BaseModel):
     admin_services: dict[str, str] = Field(default_factory=dict)
     admin_products: dict[str, str] = Field(default_factory=dict)
     admin_ports: dict[int, str]
+    discovery: DiscoverySettings | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,7 @@ class PortPolicies:
     levels: dict[int, str]
     default: str
     admin: AdminServices
+    discovery: DiscoverySettings | None
 
     def for_level(self, level: int | None) -> PortPolicySpec:
         return self.by_id[self.levels.get(level, self.default) if level is not None else self.default]
@@ -87,4 +101,5 @@ def load_port_policies(profiles: Path) -> PortPolicies:
     if spec.default not in by_id:
         raise InputError([loaded.problem(("default",), _("no policy has the id {name!r}").format(name=spec.default))])
     return PortPolicies(by_id, levels, spec.default,
-                        AdminServices(dict(spec.admin_services), dict(spec.admin_products), dict(spec.admin_ports)))
+                        AdminServices(dict(spec.admin_services), dict(spec.admin_products), dict(spec.admin_ports)),
+                        spec.discovery)

@@ -81,12 +81,15 @@ LAZY: dict[str, Lazy] = {
                    "JSON, CSV; recorded in the ledger)."),
     "advisories": Lazy("auditor.cli.patch_cmd", "advisories_app",
                        "Offline advisory data (OSV, Debian security tracker)."),
-    "agent": Lazy("auditor.cli.patch_cmd", "agent_app", "Collection on hosts the auditor cannot reach."),
+    "agent": Lazy("auditor.cli.agent_cmd", "app", "Scanning agents in network zones the auditor cannot reach, and "
+                  "package collection\non such hosts."),
+    "discover": Lazy("auditor.cli.scan_cmd", "discover", "Find hosts and services in the organisations' declared "
+                     "networks that the inventory does not\ndeclare (nmap host discovery and top ports)."),
     "schedule": Lazy("auditor.cli.schedule_cmd", "app", "Run the checks on their schedule."),
     "users": Lazy("auditor.cli.console_cmd", "app", "Accounts of the web console."),
 }
 # the order of `auditor --help`: single commands first, then the groups
-_ORDER = ("demo", "scan", "verify", "anchor", "status", "serve", "reminders", "init", "version", "inventory",
+_ORDER = ("demo", "scan", "discover", "verify", "anchor", "status", "serve", "reminders", "init", "version", "inventory",
           "findings", "level", "dossier", "keys", "trust", "budget", "records", "report", "advisories", "agent",
           "schedule", "users")
 

@@ -1,4 +1,4 @@
-"""auditor advisories import; auditor agent collect."""
+"""auditor advisories import; auditor agent collect (registered in agent_cmd)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ from auditor.probes.packages import CollectionError, collect_local
 from auditor.problems import InputError
 
 advisories_app = typer.Typer(add_completion=False, no_args_is_help=True)
-agent_app = typer.Typer(add_completion=False, no_args_is_help=True)
 
 
 @advisories_app.command("import")
@@ -46,7 +45,6 @@ def import_cmd(file: Annotated[Path, typer.Argument(help="OSV JSON, an OSV all.z
             entries=row.entries, origin=row.origin, date=row.data_date))
 
 
-@agent_app.command("collect")
 def collect_cmd(out_file: Annotated[Path, typer.Option("--out", help="Where to write the package list (JSON).")],
                 lang: LangOpt = None) -> None:
     """Write this machine's installed packages and release, for import on the auditor's side (file method)."""

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from auditor.catalogue.checks import load_catalogue
+from auditor.catalogue.checks import Catalogue, load_catalogue
 from auditor.cli.common import (
     EXIT_FAIL,
     EXIT_INPUT,
@@ -24,7 +24,8 @@ from auditor.cli.context import workspace_context
 from auditor.cli.findings_view import findings_table
 from auditor.i18n import _
 from auditor.scan import FAMILIES
-from auditor.services.scans import ScanRequestError, check_families
+from auditor.services.scans import ScanRequestError, ScanResult, check_families
+from auditor.services.scans import discover as discover_networks
 from auditor.services.scans import scan as scan_systems
 
 
@@ -46,6 +47,29 @@ def scan(
         catalogue = load_catalogue(ctx.ws.content("checks"))
         with scan_progress(disable=as_json, elapsed=True) as advance:
             result = scan_systems(ctx, families, system, progress=advance)
+    _show(result, catalogue, as_json)
+
+
+@handle_errors
+def discover(
+    zone: Annotated[str | None, typer.Option("--zone", "-z", help="Only this network zone's networks.")] = None,
+    workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """`auditor discover` (its help text is in auditor/cli/__init__.py, LAZY)."""
+    with workspace_context(workspace) as ctx:
+        catalogue = load_catalogue(ctx.ws.content("checks"))
+        with scan_progress(disable=as_json, elapsed=True) as advance:
+            result = discover_networks(ctx, zone, progress=advance)
+    if not as_json:
+        for v in result.findings:
+            proposed = v.detail.get("proposed") if v.status.value == "open" else None
+            if isinstance(proposed, str):
+                say(_("{target}: proposed inventory entry:").format(target=v.target))
+                out.print(proposed, markup=False, highlight=False)
+    _show(result, catalogue, as_json)
+
+
+def _show(result: ScanResult, catalogue: Catalogue, as_json: bool) -> None:
     if as_json:
         print_json(result.as_json())
     else:

@@ -7,6 +7,7 @@ errors elsewhere in the file; the date checks need the validated model.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,7 @@ def check_references(data: dict[str, Any], loaded: LoadedYaml, workspace: Path) 
 
     for i, org in orgs:
         ref(("organisations", i, "parent"), org.get("parent"))
+    p += _zone_references(data, orgs, systems, loaded)
     for i, s in systems:
         base: Path_ = ("systems", i)
         for field in ("owner", "operator", "security_unit"):
@@ -102,6 +104,56 @@ def check_references(data: dict[str, Any], loaded: LoadedYaml, workspace: Path) 
             if isinstance(e.get("ca_bundle"), str) and not (workspace / e["ca_bundle"]).is_file():
                 p.append(loaded.problem((*base, "endpoints", j, "ca_bundle"),
                                         _("file not found: {path}").format(path=e["ca_bundle"])))
+    return p
+
+
+def _zone_references(data: dict[str, Any], orgs: list[tuple[int, dict[str, Any]]],
+                     systems: list[tuple[int, dict[str, Any]]], loaded: LoadedYaml) -> list[Problem]:
+    """Network zones: unique ids, known where named, and no address in the networks of two zones (a host there
+    could not say which agent probes it)."""
+    zones = _items(data.get("network_zones"))
+    p = _duplicates(((("network_zones", i, "id"), z.get("id")) for i, z in zones), loaded, _("network zone id"))
+    known = {z.get("id") for _i, z in zones}
+
+    def zone(path: Path_, value: Any) -> None:
+        if isinstance(value, str) and value not in known:
+            p.append(loaded.problem(path, _("unknown network zone {ref!r} (declare it under network_zones)")
+                                    .format(ref=value)))
+
+    seen: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, Any, Path_]] = []
+    for i, org in orgs:
+        for j, n in _items(org.get("networks")):
+            path: Path_ = ("organisations", i, "networks", j)
+            zone((*path, "zone"), n.get("zone"))
+            try:
+                net = ipaddress.ip_network(str(n.get("cidr")), strict=True)
+            except ValueError:
+                continue  # the model says what is wrong with it
+            for other, _zone, where in seen:
+                if other.version == net.version and net.overlaps(other):
+                    first = loaded.problem(where, "")
+                    p.append(loaded.problem((*path, "cidr"), _(
+                        "{net} overlaps {other} declared at {file}:{line}; a network belongs to one organisation "
+                        "and one zone").format(net=net, other=other, file=first.file, line=first.line)))
+                    break
+            seen.append((net, n.get("zone"), path))
+    for i, s in systems:
+        for j, h in _items(s.get("hosts")):
+            path = ("systems", i, "hosts", j, "network_zone")
+            zone(path, h.get("network_zone"))
+            declared = h.get("network_zone")
+            try:
+                mine = ipaddress.ip_network(str(h.get("address")), strict=False)
+            except ValueError:
+                continue
+            holders = [(z, net) for net, z, _w in seen if net.version == mine.version
+                       and mine.subnet_of(net)]  # type: ignore[arg-type]
+            if isinstance(declared, str) and holders and holders[0][0] != declared:
+                p.append(loaded.problem(path, _("the address {address} is in {net}, a network of zone {zone!r}")
+                                        .format(address=mine, net=holders[0][1], zone=holders[0][0])))
+            elif isinstance(declared, str) and declared in known and not holders:
+                p.append(loaded.problem(path, _("the address {address} is in no network declared for zone {zone!r}; "
+                                                "its agent may probe only those").format(address=mine, zone=declared)))
     return p
 
 

@@ -109,6 +109,9 @@ def describe(error: ErrorDetails, root: type[BaseModel], path: Path_) -> str:
             value=value)
     if kind == "address_invalid":
         return _("not an IP address, network or host name: {value!r}").format(value=ctx.get("value"))
+    if kind == "cidr_invalid":
+        return _("not a network in CIDR form with its host bits zero (such as 198.18.1.0/28): {value!r}").format(
+            value=ctx.get("value"))
     if kind == "hostname_invalid":
         return _("not a host name: {value!r}").format(value=ctx.get("value"))
     if kind == "email_invalid":

@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from auditor.i18n import pick
-from auditor.inventory.types import Address, Day, Email, HostName, Id, Phone
+from auditor.inventory.types import Address, Cidr, Day, Email, HostName, Id, Phone
 from auditor.vocabulary import Lifecycle
 
 Role = Literal["owner", "operator", "security_unit", "appraiser", "independent_appraiser"]
@@ -63,6 +64,14 @@ class CertificateIdentity(Strict):
         return self
 
 
+class OwnedNetwork(Strict):
+    """A network an organisation owns, in one network zone: the only addresses discovery scans."""
+
+    zone: Id | None = None  # None: a network the central server reaches itself
+    cidr: Cidr
+    discover: bool = True  # whether `auditor discover` looks for undeclared hosts in it
+
+
 class Organisation(Strict):
     id: Id
     name: str = Field(min_length=1)
@@ -76,6 +85,7 @@ class Organisation(Strict):
     email: Email | None = None
     security_regulation: SecurityRegulation | None = None
     signing: CertificateIdentity | None = None  # how its officers' signing certificates identify it
+    networks: list[OwnedNetwork] = Field(default_factory=list)
 
     def certificate_identity(self) -> CertificateIdentity:
         """How its officers' certificates name it: as declared, else by its name (the subject's O)."""
@@ -164,7 +174,8 @@ class Host(Strict):
     id: Id
     name: str | None = None
     address: Address
-    zone: Zone | None = None
+    zone: Zone | None = None  # the security zone of TT 12/2022 (dmz, server, ...)
+    network_zone: Id | None = None  # where it is scanned from (an agent's zone); else found from the networks
     exposure: Exposure = "internal"
     os: str | None = None
     approved_ports: list[ApprovedPort] = Field(default_factory=list)
@@ -228,6 +239,16 @@ class System(Strict):
         return next((c.id for c in self.components if c.facts.administrative_procedures), None)
 
 
+class NetworkZone(Strict):
+    """A part of the network the central server cannot reach (a department's LAN, a commune network): its targets
+    are probed by the zone's agent. Not the security zone of TT 12/2022 (``hosts[].zone``)."""
+
+    id: Id
+    name: str = Field(min_length=1)
+    name_en: str | None = None
+    report_within_hours: int = Field(default=48, ge=1, le=24 * 90)  # an agent silent longer is a finding
+
+
 class Meta(Strict):
     title: str | None = None
     province: str | None = None
@@ -237,8 +258,29 @@ class Meta(Strict):
 class Inventory(Strict):
     version: Annotated[int, Field(ge=1, le=1)] = 1
     meta: Meta = Field(default_factory=Meta)
+    network_zones: list[NetworkZone] = Field(default_factory=list)
     organisations: list[Organisation] = Field(default_factory=list)
     systems: list[System] = Field(default_factory=list)
+
+    @cached_property
+    def _networks(self) -> list[tuple[IPv4Network | IPv6Network, str | None, str]]:
+        """(network, zone, organisation) of every declared network."""
+        return [(ip_network(n.cidr), n.zone, o.id) for o in self.organisations for n in o.networks]
+
+    def network_zone_of(self, host: Host) -> str | None:
+        """The network zone a host is probed from: as declared, else the zone of the declared network holding its
+        address; None for the central server's own reach."""
+        if host.network_zone is not None:
+            return host.network_zone
+        try:
+            mine = ip_network(host.address, strict=False)
+        except ValueError:
+            return None  # a host name: declare its network_zone
+        return next((zone for net, zone, _org in self._networks
+                     if net.version == mine.version and mine.subnet_of(net)), None)  # type: ignore[arg-type]
+
+    def zone_networks(self, zone: str | None) -> list[IPv4Network | IPv6Network]:
+        return [net for net, z, _org in self._networks if z == zone]
 
     @cached_property
     def _organisations_by_id(self) -> dict[str, Organisation]:

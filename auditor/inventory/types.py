@@ -67,6 +67,20 @@ def _phone(value: Any) -> str:
 
 
 Address = Annotated[str, BeforeValidator(_address)]
+
+
+def _cidr(value: Any) -> str:
+    """A network in CIDR form, written with its host bits zero (198.18.1.0/28, not 198.18.1.5/28)."""
+    try:
+        if not isinstance(value, str) or "/" not in value:
+            raise ValueError(value)
+        return str(ipaddress.ip_network(value.strip(), strict=True))
+    except ValueError:
+        raise PydanticCustomError("cidr_invalid", "not a network in CIDR form (such as 198.18.1.0/28): {value}",
+                                  {"value": value}) from None
+
+
+Cidr = Annotated[str, BeforeValidator(_cidr)]
 HostName = Annotated[str, BeforeValidator(_hostname)]
 Email = Annotated[str, BeforeValidator(_email)]
 Phone = Annotated[str, BeforeValidator(_phone)]

@@ -9,14 +9,17 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from auditor import safeio
 from auditor.catalogue.ports_policy import PortPolicySpec
 from auditor.plan import PortTarget
+from auditor.wire import WIRE
 
 
 @dataclass(frozen=True)
 class OpenPort:
+    __pydantic_config__ = WIRE
     address: str
     port: int
     protocol: str
@@ -27,6 +30,7 @@ class OpenPort:
 
 @dataclass(frozen=True)
 class PortObservation:
+    __pydantic_config__ = WIRE
     target: PortTarget
     ok: bool
     open_ports: tuple[OpenPort, ...] = ()
@@ -45,6 +49,22 @@ def nmap_arguments(policy: PortPolicySpec, root: bool | None = None) -> str:
     if policy.version_detection:
         args += ["-sV", "--version-light"]
     return " ".join(args)
+
+
+def hosts_up(scanner: Any) -> tuple[list[str], list[OpenPort]]:
+    """The addresses nmap found up, and their open TCP ports, from a finished python-nmap scanner."""
+    opened: list[OpenPort] = []
+    up = []
+    for address in scanner.all_hosts():
+        host = scanner[address]
+        if host.state() != "up":
+            continue
+        up.append(address)
+        for port, data in sorted(host.get("tcp", {}).items()):
+            if data.get("state") == "open":
+                opened.append(OpenPort(address, int(port), "tcp", data.get("name", ""), data.get("product", ""),
+                                       data.get("version", "")))
+    return up, opened
 
 
 def scan_host(target: PortTarget, policy: PortPolicySpec, evidence_dir: Path, run_id: int) -> PortObservation:
@@ -68,17 +88,7 @@ def scan_host(target: PortTarget, policy: PortPolicySpec, evidence_dir: Path, ru
     safeio.write_bytes(path, xml if isinstance(xml, bytes) else str(xml).encode(), mode=0o600)
     info = result.get("nmap", {})
     stats = info.get("scanstats", {})
-    opened: list[OpenPort] = []
-    up = []
-    for address in scanner.all_hosts():
-        host = scanner[address]
-        if host.state() != "up":
-            continue
-        up.append(address)
-        for port, data in sorted(host.get("tcp", {}).items()):
-            if data.get("state") == "open":
-                opened.append(OpenPort(address, int(port), "tcp", data.get("name", ""), data.get("product", ""),
-                                       data.get("version", "")))
+    up, opened = hosts_up(scanner)
     timed_out = "timed out" in str(info.get("scaninfo", {})) or (stats.get("uphosts") == "0" and not up)
     if timed_out and not up:
         return PortObservation(target, ok=False, error=f"no host answered ({stats})", evidence=str(path),

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from auditor.plan import TlsTarget
+from auditor.wire import WIRE
 
 VERSIONS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
 
 @dataclass(frozen=True)
 class AcceptedSuite:
+    __pydantic_config__ = WIRE
     version: str
     name: str
     ephemeral: bool
@@ -20,6 +22,7 @@ class AcceptedSuite:
 
 @dataclass(frozen=True)
 class TlsObservation:
+    __pydantic_config__ = WIRE
     target: TlsTarget
     reachable: bool
     speaks_tls: bool

@@ -58,3 +58,19 @@ def scan(ctx: Context, families: set[str], systems: list[str] | None, *, progres
     with ctx.store.session() as s:
         views = [v for v in list_findings(s, clock.today(), systems=chosen) if (v.check, v.system, v.target) in judged]
     return ScanResult(reports, views, [v for v in views if finding_fails_audit(v.status, v.severity, fail_from)])
+
+
+def discover(ctx: Context, zone: str | None, *, progress: Progress | None = None,
+             started_by: str | None = None) -> ScanResult:
+    """Discovery over the networks organisations declare (one zone's, or all): what the inventory does not
+    declare, as findings."""
+    if zone is not None and zone not in {z.id for z in ctx.loaded.inventory.network_zones}:
+        raise ScanRequestError(_("unknown network zone {zone!r}").format(zone=zone))
+    fail_from = audit_fail_from(load_rules(ctx.ws.content("profiles")))
+    with scan_lock(ctx.ws):
+        reports = run_scan(ctx.ws, ctx.store, ctx.loaded.inventory, {"discover"}, None, progress=progress,
+                           started_by=started_by, zone=zone)
+    judged = set().union(*(r.judged for r in reports))
+    with ctx.store.session() as s:
+        views = [v for v in list_findings(s, clock.today()) if (v.check, v.system, v.target) in judged]
+    return ScanResult(reports, views, [v for v in views if finding_fails_audit(v.status, v.severity, fail_from)])

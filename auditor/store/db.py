@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 ENV_URL = "AUDITOR_DATABASE_URL"
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0013"  # the newest migration; a test checks it against the migrations folder
+HEAD_REVISION = "0014"  # the newest migration; a test checks it against the migrations folder
 # a PostgreSQL address that accepts the connection and never answers must not hang a command (or the scheduler)
 # for ever: connecting gives up after this long (unless the URL says connect_timeout=), and a server that stops
 # answering mid-work is noticed by TCP keepalives within about a minute

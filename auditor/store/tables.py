@@ -396,3 +396,35 @@ class ApiTokenRow(SQLModel, table=True):
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table of a model, for plain-row reads of many rows (no ORM object per row)."""
     return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+class AgentRow(SQLModel, table=True):
+    """A registered agent: its zone and the public half of its own key (the private half never leaves it)."""
+
+    __tablename__ = "agent"
+
+    id: str = Field(primary_key=True, max_length=64)
+    zone: str = Field(max_length=64, index=True)
+    public_key: str = Field(max_length=64)
+    registered_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+    registered_by: str | None = Field(default=None, max_length=255)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_seen: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class AgentTaskRow(SQLModel, table=True):
+    """A task sent to a zone's queue, and what became of it: its result is taken in once, whatever the queue does."""
+
+    __tablename__ = "agent_task"
+
+    id: str = Field(primary_key=True, max_length=32)  # the task's id (a UUID in hex), also Celery's
+    run_id: int = Field(index=True)
+    zone: str = Field(max_length=64, index=True)
+    family: str = Field(max_length=16)
+    targets: int
+    sent_at: dt.datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+    state: str = Field(max_length=16)  # sent, answered, refused, unanswered
+    answered_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    agent_id: str | None = Field(default=None, max_length=64)
+    result_sha256: str | None = Field(default=None, max_length=64)
+    note: str | None = None
