@@ -22,6 +22,15 @@ def queue_of(zone: str) -> str:
     return f"zone.{zone}"
 
 
+def transport_options(redelivery_seconds: int) -> dict[str, float]:
+    """The broker's redelivery time, and how often the worker's loop looks for tasks whose agent died: kombu
+    sweeps every ``interval x throttle`` seconds (100 by default); here a tenth of the redelivery time, between
+    one second and a minute, so a dead agent's task is back on its queue soon after that time has passed."""
+    sweep = min(60.0, max(1.0, redelivery_seconds / 10))
+    return {"visibility_timeout": redelivery_seconds, "unacked_restore_interval": sweep,
+            "unacked_restore_throttle": 1}
+
+
 def make_app(broker: Broker, url: str, ca_file: str | None) -> Celery:
     from celery import Celery
 
@@ -30,7 +39,7 @@ def make_app(broker: Broker, url: str, ca_file: str | None) -> Celery:
     app.conf.update(
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         task_serializer="json", result_serializer="json", accept_content=["json"], result_accept_content=["json"],
-        broker_transport_options={"visibility_timeout": broker.redelivery_seconds},
+        broker_transport_options=transport_options(broker.redelivery_seconds),
         result_backend_transport_options={"visibility_timeout": broker.redelivery_seconds},
         result_expires=RESULT_DAYS * 86400, broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None, worker_hijack_root_logger=False, worker_enable_remote_control=False,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,21 +11,6 @@ from auditor.agents.queue import make_app, queue_of
 from auditor.agents.signed import load_key, parse_public
 from auditor.agents.wire import TASK_NAME
 from auditor.agents.worker import handle, private_work_dir
-
-RESTORE_EVERY = 5.0
-log = logging.getLogger("auditor.agent")
-
-
-def _restore_unacknowledged(app: Any, every: float) -> None:
-    """Put back on their queue the tasks a dead agent took and never acknowledged, once older than the
-    redelivery time (kombu does this itself only in an event loop, which the one-task-at-a-time pool has not)."""
-    while True:
-        time.sleep(every)
-        try:
-            with app.connection_for_write() as conn:
-                conn.default_channel.qos.restore_visible(num=100)
-        except Exception as exc:  # the broker away: the worker itself reconnects and says so
-            log.debug("restoring unacknowledged tasks: %s", exc)
 
 
 def run_agent(config_path: Path) -> None:
@@ -45,7 +28,6 @@ def run_agent(config_path: Path) -> None:
     def probe(self: Any, envelope: Any) -> dict[str, str]:
         return handle(envelope, str(self.request.id), config, key, central, work)
 
-    threading.Thread(target=_restore_unacknowledged, args=(app, RESTORE_EVERY), daemon=True).start()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.worker_main(["worker", "--pool=solo", "--concurrency=1", "--queues", queue_of(config.zone),
                      "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO",

@@ -11,6 +11,7 @@ import yaml
 from sqlmodel import col, select
 
 from auditor import clock
+from auditor.agents.config import load_central
 from auditor.agents.dispatch import central_key
 from auditor.agents.signed import parse_public, public_hex
 from auditor.context import Context
@@ -102,6 +103,9 @@ def agent_file(ctx: Context, agent_id: str, broker_url: str, *, key_file: str = 
     if not networks:
         raise AgentError(_("no organisation declares a network in zone {zone!r}").format(zone=row.zone))
     broker: dict[str, Any] = {"url": broker_url}
+    central = load_central(ctx.ws.root)
+    if central is not None:  # the agent's worker is the side that puts a dead agent's task back: same time
+        broker["redelivery_seconds"] = central.broker.redelivery_seconds
     if password_file:
         broker["password_file"] = password_file
     if ca_file:
