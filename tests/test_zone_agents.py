@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import secrets
@@ -135,6 +136,15 @@ class Lab:
             os.killpg(proc.pid, sig)
         proc.wait(timeout=30)
 
+    def stop_broker(self) -> None:
+        """Stop Redis the way a restart does (SIGTERM: it writes its append-only file and exits)."""
+        broker = self.processes[0]
+        broker.terminate()
+        broker.wait(timeout=30)
+
+    def start_broker(self) -> None:
+        self.processes[0] = start_broker(self.root / "redis.conf", self.redis_port)
+
     def rows(self, sql: str) -> list[tuple[object, ...]]:
         engine = sa.create_engine(self.env["AUDITOR_DATABASE_URL"])
         try:
@@ -187,12 +197,30 @@ def _redis_conf(lab_root: Path, port: int, cert: Path, key: Path, ca: Path, pass
         "port 0", f"tls-port {port}", f"bind 127.0.0.1 {CENTRAL['a']} {CENTRAL['b']}",
         f"tls-cert-file {cert}", f"tls-key-file {key}", f"tls-ca-cert-file {ca}", "tls-auth-clients no",
         f"dir {lab_root}", "appendonly yes", "appendfsync always", 'save ""', "daemonize no",
-        "user default off",
+        # on with a password nobody has: Redis 7.0 replays its append-only file as the default user and drops
+        # every MULTI/EXEC in it (acknowledgements, results) when that user is off (redis/redis#14541)
+        f"user default on #{hashlib.sha256(secrets.token_bytes(32)).hexdigest()} ~* &* +@all",
         f"user central on >{passwords['central']} ~* &* +@all",
         f"user agent-za on >{passwords['za']} {agent_acl.format(z='za')}",
         f"user agent-zb on >{passwords['zb']} {agent_acl.format(z='zb')}", ""]))
     conf.chmod(0o600)
     return conf
+
+
+def start_broker(conf: Path, port: int) -> subprocess.Popen[bytes]:
+    """Redis from the lab's file (its log next to it), once it accepts connections."""
+    import socket
+
+    proc = subprocess.Popen(["redis-server", str(conf)], stdout=(conf.parent / "redis.log").open("ab"),
+                            stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, (conf.parent / "redis.log").read_text()
+            time.sleep(0.1)
 
 
 def _free_port() -> int:
@@ -227,9 +255,7 @@ def lab() -> Iterator[Lab]:
             passwords = {"central": secrets.token_hex(16), "za": secrets.token_hex(16), "zb": secrets.token_hex(16)}
             port = _free_port()
             conf = _redis_conf(root, port, cert, key, ca_file, passwords)
-            redis = subprocess.Popen(["redis-server", str(conf)], stdout=(root / "redis.log").open("wb"),
-                                     stderr=subprocess.STDOUT)
-            procs.append(redis)
+            procs.append(start_broker(conf, port))
             # the services of each zone, inside its namespace
             services = {
                 "a": [{"address": WEB["a"], "port": 443, "kind": "tls", "cert": str(expired[0]), "key": str(expired[1])},
@@ -408,13 +434,17 @@ def test_discovery_finds_the_undeclared_listener_and_nothing_outside(lab: Lab) -
     assert rx_packets(NS["out"], "vi") == lab.outside_before
 
 
-def test_an_agent_killed_mid_task_loses_nothing(lab: Lab) -> None:
-    log = lab.logs["a"]
-    mark = log.stat().st_size
-    scan = subprocess.Popen([str(AUDITOR_BIN), "scan", "--check", "tls", "--json"], cwd=lab.ws,
+def _tls_scan(lab: Lab) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([str(AUDITOR_BIN), "scan", "--check", "tls", "--json"], cwd=lab.ws,
                             env={**{k: v for k, v in os.environ.items() if not k.startswith("AUDITOR_")
                                     or k == clock.FREEZE_ENV}, **lab.env},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_an_agent_killed_mid_task_loses_nothing(lab: Lab) -> None:
+    log = lab.logs["a"]
+    mark = log.stat().st_size
+    scan = _tls_scan(lab)
     try:
         deadline = time.monotonic() + 60
         while b": tls, 1 targets" not in log.read_bytes()[mark:]:  # the agent has the task: kill it now
@@ -436,6 +466,58 @@ def test_an_agent_killed_mid_task_loses_nothing(lab: Lab) -> None:
     assert lab.rows("SELECT count(*) FROM finding WHERE check_id = 'tls.cert.expired' AND system_id = 'cong-a' "
                     "AND status = 'open'") == [(1,)]
     assert log.read_bytes()[mark:].count(b": tls, 1 targets") >= 2  # delivered again, taken in once
+
+
+def test_work_resumes_after_the_broker_restarts(lab: Lab) -> None:
+    lab.stop_agent("a")  # zone A's task waits on its queue while the broker restarts
+    before = {r[0] for r in lab.rows("SELECT id FROM agent_task")}
+    scan = _tls_scan(lab)
+    try:
+        deadline = time.monotonic() + 60  # zone B answered: both tasks were sent, A's waits on its queue
+        while ("zb", "answered") not in {(z, st) for i, z, st in lab.rows("SELECT id, zone, state FROM agent_task")
+                                         if i not in before}:
+            assert scan.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        lab.stop_broker()
+        time.sleep(3)  # the central server asks for answers meanwhile; agent B loses its connection
+        lab.start_broker()
+        lab.start_agent("a")
+        out, err = scan.communicate(timeout=180)
+    finally:
+        if scan.poll() is None:
+            scan.kill()
+    assert scan.returncode == 1, (out + err).decode()
+    run_id = {r["family"]: r for r in json.loads(out)["runs"]}["tls"]["run_id"]
+    assert set(lab.rows(f"SELECT zone, state FROM agent_task WHERE run_id = {run_id}")) == {
+        ("za", "answered"), ("zb", "answered")}, (lab.root / "redis.log").read_text()[-3000:]
+    # agent B lived through the restart: it is connected again and answers the next scan
+    done = lab.auditor("scan", "--check", "tls", "--json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    run_id = {r["family"]: r for r in json.loads(done.stdout)["runs"]}["tls"]["run_id"]
+    assert set(lab.rows(f"SELECT zone, state FROM agent_task WHERE run_id = {run_id}")) == {
+        ("za", "answered"), ("zb", "answered")}
+    assert lab.rows("SELECT count(*) FROM finding WHERE check_id = 'tls.cert.expired' AND system_id = 'cong-a'") \
+        == [(1,)]
+
+
+def test_a_broker_that_is_down_leaves_the_zones_unchecked_and_says_why(lab: Lab) -> None:
+    before = {f for f in _findings(lab) if not f[0].startswith("agents.")}
+    lab.stop_broker()
+    try:
+        done = lab.auditor("scan", "--check", "tls", "--json")
+    finally:
+        lab.start_broker()
+    assert "Traceback" not in done.stderr, done.stderr
+    result = json.loads(done.stdout)
+    unchecked = {(i["system"], i["target"]): i["detail"]["reason"] for r in result["runs"]
+                 for i in r["indeterminate"] if i["check"] == "agents.no_report"}
+    assert set(unchecked) == {("cong-a", "web:443"), ("cong-b", "web:443")}, done.stdout
+    assert all("broker" in reason or "máy chủ hàng đợi" in reason for reason in unchecked.values()), unchecked
+    run_id = result["runs"][0]["run_id"]
+    assert set(lab.rows(f"SELECT zone, state FROM agent_task WHERE run_id = {run_id}")) == {
+        ("za", "failed"), ("zb", "failed")}
+    # a scan that reached nothing resolves nothing (a zone never heard from is silent: this test alone)
+    assert {f for f in _findings(lab) if not f[0].startswith("agents.")} == before
 
 
 def test_a_silent_zone_is_a_finding_and_its_targets_are_never_clean(lab: Lab) -> None:

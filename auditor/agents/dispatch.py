@@ -8,6 +8,7 @@ died, a replayed message) is taken in once.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -38,6 +39,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("auditor.agents")
 KEY_FILE = "agents/central-ed25519.pem"
 POLL_SECONDS = 0.2
+
+
+class BrokerDown(Exception):
+    """The broker could not be reached (after kombu's own retries)."""
+
+
+def _broker_errors() -> tuple[type[BaseException], ...]:
+    from kombu.exceptions import OperationalError
+    from redis.exceptions import RedisError
+
+    return (OperationalError, RedisError, OSError)
 
 
 def central_key(state_dir: Path) -> Ed25519PrivateKey:
@@ -79,7 +91,7 @@ class Dispatch:
         """Send the targets of one family to a zone's queue, in tasks of at most MAX_TARGETS."""
         (name, items), = ((k, v) for k, v in targets.items() if isinstance(v, list))
         extra = {k: v for k, v in targets.items() if not isinstance(v, list)}
-        out = []
+        out: list[Sent] = []
         for i in range(0, len(items), MAX_TARGETS):
             now = clock.now()
             task = ProbeTask(task_id=uuid.uuid4().hex, zone=zone, family=family, issued_at=now,
@@ -89,8 +101,19 @@ class Dispatch:
             with self.store.session() as s:
                 s.add(AgentTaskRow(id=task.task_id, run_id=self.run_id, zone=zone, family=family, targets=task.size,
                                    state="sent", sent_at=now))
-            self.app.send_task(TASK_NAME, args=[sign(self.key, "central", task.model_dump(mode="json"))],
-                               task_id=task.task_id, queue=queue_of(zone))
+            try:
+                try:
+                    self.app.send_task(TASK_NAME, args=[sign(self.key, "central", task.model_dump(mode="json"))],
+                                       task_id=task.task_id, queue=queue_of(zone))
+                except RuntimeError as exc:  # Celery's result store giving up on a broker it cannot reach
+                    if isinstance(exc.__cause__, _broker_errors()):
+                        raise exc.__cause__ from exc
+                    raise
+            except _broker_errors() as exc:
+                note = _("the broker cannot be reached: {error}").format(error=str(exc)[:300])
+                _close(self.store, sent, "failed", note)
+                self.sent += out  # the tasks already sent are still collected
+                raise BrokerDown(note) from exc
             out.append(sent)
         self.sent += out
         return out
@@ -101,18 +124,24 @@ class Dispatch:
 
         deadline = time.monotonic() + self.config.wait_seconds
         waiting = {s.task_id: s for s in self.sent}
+        errors = _broker_errors()
         while waiting:
             for task_id, sent in list(waiting.items()):
                 pending = AsyncResult(task_id, app=self.app)
-                if not pending.ready():
-                    continue
+                try:
+                    if not pending.ready():
+                        continue
+                except errors as exc:  # the broker restarting: ask again until the wait is over
+                    log.warning("the broker cannot be reached (%s); asking again", str(exc)[:200])
+                    break
                 del waiting[task_id]
                 if pending.successful():
                     yield ingest(self.store, sent, pending.result)
                 else:
                     yield _close(self.store, sent, "failed", _("the agent failed: {error}").format(
                         error=str(pending.result)[:300]))
-                pending.forget()
+                with contextlib.suppress(*errors):  # left behind, it expires with the broker's result lifetime
+                    pending.forget()
             if waiting and time.monotonic() >= deadline:
                 for sent in waiting.values():
                     yield _close(self.store, sent, "unanswered", _("no answer from zone {zone} within {seconds} s")

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from auditor import clock
 from auditor.agents.config import CentralConfig, load_central
-from auditor.agents.dispatch import Dispatch
+from auditor.agents.dispatch import BrokerDown, Dispatch
 from auditor.agents.wire import ProbeResult
 from auditor.catalogue.checks import Catalogue
 from auditor.evaluate.outcome import Outcome
@@ -81,6 +81,7 @@ class Remote(Generic[T]):
     dispatch: Dispatch | None = None
     pending: dict[str, list[T]] = field(default_factory=dict)  # task id → its targets
     problem: str | None = None
+    not_sent: list[tuple[list[T], str]] = field(default_factory=list)  # targets the broker did not take, and why
 
     def send(self, payload: Callable[[list[T]], dict[str, Any]]) -> None:
         if not self.by_zone:
@@ -92,9 +93,15 @@ class Remote(Generic[T]):
                                  self.run_id)
         for zone, targets in self.by_zone.items():
             size = 0
-            for sent in self.dispatch.send(zone, self.family, **payload(targets)):
-                self.pending[sent.task_id] = targets[size:size + sent.targets]
-                size += sent.targets
+            try:
+                for sent in self.dispatch.send(zone, self.family, **payload(targets)):
+                    self.pending[sent.task_id] = targets[size:size + sent.targets]
+                    size += sent.targets
+            except BrokerDown as exc:
+                for sent in self.dispatch.sent[len(self.pending):]:  # sent before the broker went away
+                    self.pending[sent.task_id] = targets[size:size + sent.targets]
+                    size += sent.targets
+                self.not_sent.append((targets[size:], str(exc)))
 
     def answers(self) -> Iterator[tuple[list[T], ProbeResult | None, str | None]]:
         """(the targets of a task, its result or None, why none)."""
@@ -102,6 +109,7 @@ class Remote(Generic[T]):
             for targets in self.by_zone.values():
                 yield targets, None, self.problem
             return
+        yield from ((targets, None, note) for targets, note in self.not_sent)
         for answer in self.dispatch.collect():
             if answer.alive:
                 self.answered.add(answer.sent.zone)
