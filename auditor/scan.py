@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 
 from auditor import clock, safeio
 from auditor.agents.remote import Remote, Zones
+from auditor.agents.wire import PackageTarget
 from auditor.catalogue.checks import Catalogue, load_catalogue
 from auditor.catalogue.patch_policy import load_patch_policy
 from auditor.catalogue.ports_policy import load_port_policies
@@ -41,7 +42,14 @@ from auditor.levels.current import current_levels
 from auditor.plan import PlanError, PortTarget, TlsTarget, port_targets, tls_targets
 from auditor.probes.discovery import DiscoveryObservation, DiscoveryTarget, discover
 from auditor.probes.nmap_ports import PortObservation, scan_host
-from auditor.probes.packages import CollectionError, PackageInventory, collect_file, collect_local, collect_ssh
+from auditor.probes.packages import (
+    CollectionError,
+    PackageInventory,
+    collect_file,
+    collect_local,
+    collect_ssh,
+    from_agent_json,
+)
 from auditor.probes.tls_observation import TlsObservation
 from auditor.probes.tls_sslyze import probe_all
 from auditor.store.db import Store
@@ -366,22 +374,21 @@ class PatchFamily(Scope):
         return collect_ssh(host.address, host.patch.port, host.patch.user, host.patch.host_key, identity)
 
     def judge(self, run_id: int, now: dt.datetime) -> Iterator[Judged]:
-        today = clock.today()
         local: list[PackageInventory] = []
-        newest: dict[str, dt.date | None] = {}
+        self._newest: dict[str, dt.date | None] = {}
         with self.store.session() as s:
-            open_targets = _open_targets(s, {system.id for system, _host in self.hosts}, PATCH_CHECKS)
+            self._open = _open_targets(s, {system.id for system, _host in self.hosts}, PATCH_CHECKS)
+        # a host in a network zone is reached by the zone's agent over SSH, with the agent's own key
+        ssh = [PackageTarget(system_id=s.id, host_id=h.id, address=h.address, port=h.patch.port, user=h.patch.user,
+                             host_key=h.patch.host_key.strip()) for s, h in self.hosts if h.patch.method == "ssh"
+               and h.patch.user is not None and h.patch.host_key is not None]
+        _central, by_zone = self.zones.split(ssh, lambda t: (t.system_id, t.host_id))
+        remote = Remote(self.zones, self.catalogue, run_id, "patch", by_zone, lambda t: t.system_id,
+                        lambda t: t.host_id)
+        remote.send(lambda ts: {"packages": ts})
+        by_agent = {(t.system_id, t.host_id) for ts in by_zone.values() for t in ts}
         for system, host in self.hosts:
-            label = f"{system.id}/{host.id}"
-            zone = self.zones.zone(system.id, host.id)
-            if host.patch.method == "ssh" and zone is not None:
-                # not reached from here, and agents do not collect packages yet: unchecked, never clean
-                note = _("{host} is in network zone {zone}; its packages are not collected through an agent yet")\
-                    .format(host=label, zone=zone)
-                yield Judged(label, system.id, [Outcome("agents.no_report", system.id, host.id, Verdict.INDETERMINATE,
-                                                        self.catalogue.get("agents.no_report").severity,
-                                                        {"reason": note})],
-                             [{"target": label, "probe": "patch.ssh", "error": note}])
+            if (system.id, host.id) in by_agent:
                 continue
             collected: PackageInventory | None = None
             error = None
@@ -389,14 +396,33 @@ class PatchFamily(Scope):
                 collected = self._collect(host, local)
             except CollectionError as exc:
                 error = str(exc)
-            with self.store.session() as s:
-                advisories, data_date = ([], None) if collected is None else _advisories(s, collected, newest)
-            yield Judged(label, system.id,
-                         evaluate_patch(system.id, host.id, collected, error, advisories, data_date, self.policy,
-                                        self.levels.get(system.id), self.catalogue, today,
-                                        open_targets[(system.id, host.id)]),
-                         [] if error is None else [{"target": label, "probe": f"patch.{host.patch.method}",
-                                                    "error": error}])
+            yield self._judged(system, host.id, collected, error, host.patch.method)
+        systems = {s.id: s for s, _h in self.hosts}
+        for targets, result, note in remote.answers():
+            if result is None:
+                yield from _unchecked(remote, targets, note)
+                continue
+            for target, seen in zip(targets, result.packages, strict=True):
+                collected, error = None, seen.error
+                if error is None:
+                    try:
+                        collected = from_agent_json(seen.packages or {}, f"{target.system_id}/{target.host_id} "
+                                                    f"({result.agent})", "agent")
+                    except CollectionError as exc:
+                        error = str(exc)
+                yield self._judged(systems[target.system_id], target.host_id, collected, error, "agent")
+        yield from _zone_judged(remote, now)
+
+    def _judged(self, system: System, host_id: str, collected: PackageInventory | None, error: str | None,
+                method: str) -> Judged:
+        label = f"{system.id}/{host_id}"
+        with self.store.session() as s:
+            advisories, data_date = ([], None) if collected is None else _advisories(s, collected, self._newest)
+        return Judged(label, system.id,
+                      evaluate_patch(system.id, host_id, collected, error, advisories, data_date, self.policy,
+                                     self.levels.get(system.id), self.catalogue, clock.today(),
+                                     self._open[(system.id, host_id)]),
+                      [] if error is None else [{"target": label, "probe": f"patch.{method}", "error": error}])
 
 
 @dataclass

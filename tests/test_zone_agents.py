@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,7 @@ import sqlalchemy as sa
 
 from auditor import clock
 from auditor.labs.certs import issue, make_ca
+from auditor.labs.sshd import Sshd
 from tests.conftest import AUDITOR_BIN, PG_ENV, _reset_postgres, run_auditor
 
 pytestmark = pytest.mark.postgres
@@ -184,7 +185,8 @@ systems:
     operator: so-b
     lifecycle: operating
     go_live: 2024-01-01
-    hosts: [{id: web, address: 198.18.2.2, approved_ports: [443]}]
+    hosts: [{id: web, address: 198.18.2.2, approved_ports: [443, SSH_PORT],
+             patch: {method: ssh, user: SSH_USER, port: SSH_PORT, host_key: "SSH_HOST_KEY"}}]
     endpoints:
       - {host: web, port: 443, protocol: https, tls: true}
 """
@@ -241,6 +243,7 @@ def lab() -> Iterator[Lab]:
     _reset_postgres(url)
     root = Path(tempfile.mkdtemp(prefix="auditor-zones-"))
     procs: list[subprocess.Popen[bytes]] = []
+    stops: list[Callable[[], None]] = []
     lab_ = None
     with namespaces():
         try:
@@ -272,9 +275,13 @@ def lab() -> Iterator[Lab]:
                 procs.append(p)
                 assert p.stdout is not None and p.stdout.readline().strip() == b"ready"
             # the central workspace: the inventory, agents.yaml (broker password in a private file)
+            # an SSH server in zone B: the agent there collects the packages of 198.18.2.2 with its own key
+            sshd = Sshd(WEB["b"], netns=NS["b"]).start()
+            stops.append(sshd.stop)
             ws = root / "central"
             ws.mkdir()
-            (ws / "inventory.yaml").write_text(INVENTORY)
+            (ws / "inventory.yaml").write_text(INVENTORY.replace("SSH_PORT", str(sshd.port)).replace(
+                "SSH_USER", sshd.user).replace("SSH_HOST_KEY", sshd.host_key))
             (ws / "broker-password").write_text(passwords["central"])
             (ws / "broker-password").chmod(0o600)
             (ws / "agents.yaml").write_text(
@@ -290,9 +297,11 @@ def lab() -> Iterator[Lab]:
                 public = json.loads(made.stdout)["public_key"]
                 done = lab_.auditor("agent", "register", f"agent-{zone}", "--zone", f"z{zone}", "--public-key", public)
                 assert done.returncode == 0, done.stdout + done.stderr
+                shutil.copy(sshd.identity, folder / "ssh-key")
+                (folder / "ssh-key").chmod(0o600)
                 done = lab_.auditor("agent", "config", f"agent-{zone}", "--broker",
                                     f"rediss://agent-z{zone}@{CENTRAL[zone]}:{port}/0", "--ca-file", str(ca_file),
-                                    "--out", str(folder / "agent.yaml"))
+                                    "--ssh-key", "ssh-key", "--out", str(folder / "agent.yaml"))
                 assert done.returncode == 0, done.stdout + done.stderr
                 (folder / "broker-password").write_text(passwords[f"z{zone}"])
                 (folder / "broker-password").chmod(0o600)
@@ -306,6 +315,8 @@ def lab() -> Iterator[Lab]:
             for p in procs:
                 p.kill()
                 p.wait(timeout=30)
+            for stop in stops:
+                stop()
             shutil.rmtree(root, ignore_errors=True)
 
 
@@ -331,7 +342,8 @@ def test_both_zones_are_scanned_by_their_own_agents(lab: Lab) -> None:
     tasks = lab.rows("SELECT zone, family, state, agent_id FROM agent_task")
     assert {(z, f, st, a) for z, f, st, a in tasks} == {
         ("za", "tls", "answered", "agent-a"), ("zb", "tls", "answered", "agent-b"),
-        ("za", "ports", "answered", "agent-a"), ("zb", "ports", "answered", "agent-b")}
+        ("za", "ports", "answered", "agent-a"), ("zb", "ports", "answered", "agent-b"),
+        ("zb", "patch", "answered", "agent-b")}
     # the nmap XML an agent returned is kept centrally, as a local scan's is
     evidence = list((lab.ws / ".auditor" / "evidence").glob("nmap-run*-cong-a-web.xml"))
     assert evidence and WEB["a"] in evidence[0].read_text()
@@ -432,6 +444,22 @@ def test_discovery_finds_the_undeclared_listener_and_nothing_outside(lab: Lab) -
     services = {(f["system"], f["target"]) for f in found if f["check"] == "inventory.undeclared_service"}
     assert ("cong-a", "web:8080") in services
     assert rx_packets(NS["out"], "vi") == lab.outside_before
+
+
+def test_the_zone_agent_collects_packages_over_ssh_with_its_own_key(lab: Lab) -> None:
+    done = lab.auditor("scan", "--check", "patch", "--json")
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    assert not [i for r in result["runs"] for i in r["indeterminate"] if i["check"] == "agents.no_report"], done.stdout
+    run_id = result["runs"][0]["run_id"]
+    assert lab.rows(f"SELECT zone, family, state FROM agent_task WHERE run_id = {run_id}") == [
+        ("zb", "patch", "answered")]
+    found = _findings(lab)
+    # collected (this machine's own dpkg database, read over SSH inside zone B); no advisories imported yet
+    assert ("patch.advisories_stale", "cong-b", "web:advisories", "open") in found
+    assert not any(c == "patch.collection_failed" for c, *_rest in found)
+    dump = b"".join(str(r).encode() for r in lab.rows("SELECT * FROM agent_task"))
+    assert b"PRIVATE KEY" not in dump
 
 
 def _tls_scan(lab: Lab) -> subprocess.Popen[bytes]:

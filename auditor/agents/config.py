@@ -105,6 +105,7 @@ class AgentConfig(BaseModel):
     central_key: str = Field(pattern=r"^[0-9a-f]{64}$")
     broker: Broker
     work_dir: str | None = None  # where nmap's XML waits before it is sent (a private temporary folder if unset)
+    ssh_identity_file: str | None = None  # the agent's SSH key for package collection (0600); ssh's defaults if unset
 
 
 def load_central(root: Path) -> CentralConfig | None:

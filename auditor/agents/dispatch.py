@@ -28,7 +28,7 @@ from auditor import clock, safeio
 from auditor.agents.config import CentralConfig
 from auditor.agents.queue import make_app, queue_of
 from auditor.agents.signed import SignatureError, load_key, new_key, open_signed, parse_public, sign, signer_of
-from auditor.agents.wire import MAX_TARGETS, TASK_NAME, ProbeResult, ProbeTask
+from auditor.agents.wire import MAX_TARGETS, PACKAGE_HOSTS_PER_TASK, TASK_NAME, ProbeResult, ProbeTask
 from auditor.i18n import _
 from auditor.store.db import Store
 from auditor.store.tables import AgentRow, AgentTaskRow
@@ -92,11 +92,12 @@ class Dispatch:
         (name, items), = ((k, v) for k, v in targets.items() if isinstance(v, list))
         extra = {k: v for k, v in targets.items() if not isinstance(v, list)}
         out: list[Sent] = []
-        for i in range(0, len(items), MAX_TARGETS):
+        per_task = PACKAGE_HOSTS_PER_TASK if family == "patch" else MAX_TARGETS
+        for i in range(0, len(items), per_task):
             now = clock.now()
             task = ProbeTask(task_id=uuid.uuid4().hex, zone=zone, family=family, issued_at=now,
                              expires_at=now + dt.timedelta(hours=self.config.task_lifetime_hours),
-                             **{name: items[i:i + MAX_TARGETS]}, **extra)
+                             **{name: items[i:i + per_task]}, **extra)
             sent = Sent(task.task_id, zone, family, task.size)
             with self.store.session() as s:
                 s.add(AgentTaskRow(id=task.task_id, run_id=self.run_id, zone=zone, family=family, targets=task.size,
@@ -187,9 +188,9 @@ def ingest(store: Store, sent: Sent, envelope: Any) -> Answer:
         return _close(store, sent, "rejected", str(exc)[:500])
     if (result.task_id, result.agent, result.zone) != (sent.task_id, agent_id, sent.zone):
         return _close(store, sent, "rejected", _("the answer names another task, agent or zone"))
-    if result.refused is None and len(result.tls) + len(result.ports) + len(result.discovered) != sent.targets:
+    if result.refused is None and result.size != sent.targets:
         return _close(store, sent, "rejected", _("the answer holds {got} observations for {sent} targets").format(
-            got=len(result.tls) + len(result.ports) + len(result.discovered), sent=sent.targets))
+            got=result.size, sent=sent.targets))
     digest = hashlib.sha256(envelope["body"].encode()).hexdigest()
     with store.session() as s:
         if not _claim(s, sent, "refused" if result.refused else "answered", agent_id, digest, result.refused):

@@ -10,7 +10,9 @@ from auditor.agents.config import load_agent
 from auditor.agents.queue import make_app, queue_of
 from auditor.agents.signed import load_key, parse_public
 from auditor.agents.wire import TASK_NAME
-from auditor.agents.worker import handle, private_work_dir
+from auditor.agents.worker import handle, private_work_dir, ssh_identity
+from auditor.probes.packages import CollectionError
+from auditor.problems import UserError
 
 
 def run_agent(config_path: Path) -> None:
@@ -22,11 +24,15 @@ def run_agent(config_path: Path) -> None:
     central = parse_public(config.central_key)
     url = config.broker.connection_url(base)
     work = private_work_dir(config, base)
+    try:
+        ssh_identity(config, base)  # said now, not at the first package task
+    except CollectionError as exc:
+        raise UserError(str(exc)) from None
     app = make_app(config.broker, url, config.broker.ca_path(base))
 
     @app.task(name=TASK_NAME, bind=True)  # type: ignore[untyped-decorator]
     def probe(self: Any, envelope: Any) -> dict[str, str]:
-        return handle(envelope, str(self.request.id), config, key, central, work)
+        return handle(envelope, str(self.request.id), config, key, central, work, base)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.worker_main(["worker", "--pool=solo", "--concurrency=1", "--queues", queue_of(config.zone),

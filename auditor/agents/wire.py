@@ -8,7 +8,7 @@ central server pairs them with its own targets by position, so an agent cannot r
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,12 +24,33 @@ TASK_NAME = "auditor.agent.probe"
 UUID = r"^[0-9a-f]{32}$"
 MAX_TARGETS = 5000  # per task; the central plan splits a zone's targets into tasks of at most this many
 MAX_EVIDENCE = 4 * 1024 * 1024  # characters of nmap XML per target
+PACKAGE_HOSTS_PER_TASK = 10  # a host's package list can be a few MB: fewer hosts per task
+MAX_PACKAGES = 100_000
 
-Family = Literal["tls", "ports", "discover"]
+Family = Literal["tls", "ports", "discover", "patch"]
 
 
 class Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PackageTarget(Wire):
+    """A host whose packages the agent collects over SSH, with the host key pinned from the inventory (the SSH
+    private key is the agent's own, never sent)."""
+
+    system_id: str = Field(pattern=ID_PATTERN)
+    host_id: str = Field(pattern=ID_PATTERN)
+    address: str = Field(min_length=1, max_length=255)
+    port: int = Field(ge=1, le=65535)
+    user: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+    host_key: str = Field(min_length=16, max_length=16384, pattern=r"^[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$")
+
+
+class PackageObservation(Wire):
+    """What the agent collected (the format of 'auditor agent collect', checked centrally), or why it could not."""
+
+    packages: dict[str, Any] | None = None
+    error: str | None = Field(default=None, max_length=2000)
 
 
 class ProbeTask(Wire):
@@ -43,10 +64,11 @@ class ProbeTask(Wire):
     ports: list[tuple[PortTarget, PortPolicySpec]] = Field(default_factory=list, max_length=MAX_TARGETS)
     networks: list[DiscoveryTarget] = Field(default_factory=list, max_length=MAX_TARGETS)
     discovery: DiscoverySettings | None = None
+    packages: list[PackageTarget] = Field(default_factory=list, max_length=PACKAGE_HOSTS_PER_TASK)
 
     @property
     def size(self) -> int:
-        return len(self.tls) + len(self.ports) + len(self.networks)
+        return len(self.tls) + len(self.ports) + len(self.networks) + len(self.packages)
 
 
 class ProbeResult(Wire):
@@ -58,4 +80,9 @@ class ProbeResult(Wire):
     tls: list[TlsObservation] = Field(default_factory=list, max_length=MAX_TARGETS)
     ports: list[PortObservation] = Field(default_factory=list, max_length=MAX_TARGETS)
     discovered: list[DiscoveryObservation] = Field(default_factory=list, max_length=MAX_TARGETS)
+    packages: list[PackageObservation] = Field(default_factory=list, max_length=PACKAGE_HOSTS_PER_TASK)
     evidence: list[str | None] = Field(default_factory=list, max_length=MAX_TARGETS)  # nmap XML, in target order
+
+    @property
+    def size(self) -> int:
+        return len(self.tls) + len(self.ports) + len(self.discovered) + len(self.packages)

@@ -20,10 +20,11 @@ from pydantic import ValidationError
 from auditor import clock, safeio
 from auditor.agents.config import AgentConfig
 from auditor.agents.signed import SignatureError, open_signed, sign
-from auditor.agents.wire import MAX_EVIDENCE, ProbeResult, ProbeTask
+from auditor.agents.wire import MAX_EVIDENCE, PackageObservation, PackageTarget, ProbeResult, ProbeTask
 from auditor.i18n import _
 from auditor.probes.discovery import DiscoveryObservation, discover
 from auditor.probes.nmap_ports import PortObservation, scan_host
+from auditor.probes.packages import CollectionError, collect_ssh
 from auditor.probes.tls_sslyze import probe_all
 from auditor.problems import InputError
 
@@ -61,7 +62,7 @@ def refusal(task: ProbeTask, config: AgentConfig) -> str | None:
         return _("the task expired at {at}").format(at=clock.stamp(task.expires_at))
     networks = [ipaddress.ip_network(n) for n in config.networks]
     wanted = ([t.address for t in task.tls] + [t.address for t, _policy in task.ports]
-              + [n.network for n in task.networks])
+              + [n.network for n in task.networks] + [h.address for h in task.packages])
     outside = sorted({w for w in wanted if not inside(w, networks)})
     if outside:
         return _("outside the networks of zone {zone}: {targets}; nothing was probed").format(
@@ -83,29 +84,55 @@ def _evidence(path: str | None) -> str | None:
     return raw.decode(errors="replace")
 
 
-def run_task(task: ProbeTask, config: AgentConfig, work_dir: Path) -> ProbeResult:
+def ssh_identity(config: AgentConfig, base: Path) -> Path | None:
+    if config.ssh_identity_file is None:
+        return None
+    path = base / config.ssh_identity_file
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise CollectionError(_("the agent's SSH key {path}: {error}").format(path=path, error=exc.strerror)) from None
+    if mode & 0o077:
+        raise CollectionError(_("{path} can be read by others; make it private (chmod 600)").format(path=path))
+    return path
+
+
+def _packages(host: PackageTarget, identity: Path | None) -> PackageObservation:
+    try:
+        found = collect_ssh(host.address, host.port, host.user, host.host_key, identity)
+    except CollectionError as exc:
+        return PackageObservation(error=str(exc)[:2000])
+    return PackageObservation(packages=found.as_json())
+
+
+def run_task(task: ProbeTask, config: AgentConfig, work_dir: Path, base: Path) -> ProbeResult:
     """Probe what the task names (after :func:`refusal` said nothing against it)."""
-    base = {"task_id": task.task_id, "agent": config.agent, "zone": config.zone}
+    base_ids = {"task_id": task.task_id, "agent": config.agent, "zone": config.zone}
     if task.family == "tls":
         assert task.tls_settings is not None
         order = {t: i for i, t in enumerate(task.tls)}
         seen = sorted(probe_all(task.tls, task.tls_settings), key=lambda o: order[o.target])
-        return ProbeResult(**base, finished_at=clock.now(), tls=seen)
+        return ProbeResult(**base_ids, finished_at=clock.now(), tls=seen)
     if task.family == "ports":
         with ThreadPoolExecutor(max_workers=PORT_SCAN_PARALLEL) as pool:
             ports: list[PortObservation] = list(pool.map(lambda tp: scan_host(tp[0], tp[1], work_dir, 0), task.ports))
         evidence = [_evidence(o.evidence) for o in ports]
-        return ProbeResult(**base, finished_at=clock.now(), ports=[replace(o, evidence=None) for o in ports],
+        return ProbeResult(**base_ids, finished_at=clock.now(), ports=[replace(o, evidence=None) for o in ports],
                            evidence=evidence)
+    if task.family == "patch":
+        identity = ssh_identity(config, base)
+        with ThreadPoolExecutor(max_workers=PORT_SCAN_PARALLEL) as pool:
+            collected = list(pool.map(lambda h: _packages(h, identity), task.packages))
+        return ProbeResult(**base_ids, finished_at=clock.now(), packages=collected)
     assert task.discovery is not None
     found: list[DiscoveryObservation] = [discover(n, task.discovery, work_dir, 0) for n in task.networks]
     evidence = [_evidence(o.evidence) for o in found]
-    return ProbeResult(**base, finished_at=clock.now(), discovered=[replace(o, evidence=None) for o in found],
+    return ProbeResult(**base_ids, finished_at=clock.now(), discovered=[replace(o, evidence=None) for o in found],
                        evidence=evidence)
 
 
 def handle(envelope: Any, task_id: str, config: AgentConfig, key: Ed25519PrivateKey, central: Ed25519PublicKey,
-           work_dir: Path) -> dict[str, str]:
+           work_dir: Path, base: Path) -> dict[str, str]:
     """One message from the queue → the signed result (a refusal is a result too: the central server learns why)."""
     def refuse(reason: str) -> dict[str, str]:
         log.warning("refused task %s: %s", task_id, reason)
@@ -126,7 +153,10 @@ def handle(envelope: Any, task_id: str, config: AgentConfig, key: Ed25519Private
     if reason is not None:
         return refuse(reason)
     log.info("task %s: %s, %d targets", task_id, task.family, task.size)
-    result = run_task(task, config, work_dir)
+    try:
+        result = run_task(task, config, work_dir, base)
+    except CollectionError as exc:  # the agent's own SSH key unusable: said once, for the whole task
+        return refuse(str(exc))
     return sign(key, config.agent, result.model_dump(mode="json"))
 
 

@@ -95,12 +95,14 @@ def config(agent: Annotated[str, typer.Argument(help="The registered agent's nam
            out_file: Annotated[Path, typer.Option("--out", help="Where to write the agent's file.")],
            ca_file: Annotated[str | None, typer.Option("--ca-file", help="The CA of the broker's TLS "
                                                                          "certificate, on the agent.")] = None,
+           ssh_key: Annotated[str | None, typer.Option("--ssh-key", help="The agent's SSH private key for package "
+                                                                         "collection, on the agent (0600).")] = None,
            workspace: WorkspaceOpt = None, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
     """Write the file an agent runs with (its zone's networks, the central server's key; no secret)."""
     from auditor.services.agents import agent_file
 
     with workspace_context(workspace) as ctx:
-        text = agent_file(ctx, agent, broker, ca_file=ca_file)
+        text = agent_file(ctx, agent, broker, ca_file=ca_file, ssh_key=ssh_key)
     safeio.write_text(out_file, text, mode=0o644)
     if as_json:
         print_json({"agent": agent, "file": str(out_file)})

@@ -14,12 +14,12 @@ from auditor.labs.servers import free_port
 
 
 class Sshd:
-    def __init__(self, address: str = "127.0.0.1") -> None:
+    def __init__(self, address: str = "127.0.0.1", netns: str | None = None) -> None:
         if shutil.which("sshd") is None and not Path("/usr/sbin/sshd").exists():
             raise RuntimeError("sshd is not installed (Debian package openssh-server)")
         self._tmp = tempfile.TemporaryDirectory(prefix="auditor-sshd-")
         self.dir = Path(self._tmp.name)
-        self.address, self.port = address, free_port()
+        self.address, self.port, self.netns = address, free_port(), netns
         self.user = os.environ.get("USER") or "root"
         for name in ("host", "client", "other"):
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.dir / name)], check=True)
@@ -48,17 +48,27 @@ class Sshd:
 
     def start(self) -> Sshd:
         sshd = shutil.which("sshd") or "/usr/sbin/sshd"
-        self.proc = subprocess.Popen([sshd, "-D", "-e", "-f", str(self.config)], stderr=subprocess.PIPE)
+        inside = ["ip", "netns", "exec", self.netns] if self.netns else []
+        self.proc = subprocess.Popen([*inside, sshd, "-D", "-e", "-f", str(self.config)], stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError((self.proc.stderr.read() if self.proc.stderr else b"").decode())
+            if self._listening():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("sshd did not start")
+
+    def _listening(self) -> bool:
+        if self.netns is None:
             try:
                 socket.create_connection((self.address, self.port), timeout=1).close()
-                return self
+                return True
             except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("sshd did not start")
+                return False
+        listening = subprocess.run(["ip", "netns", "exec", self.netns, "ss", "-Hltn", f"sport = :{self.port}"],
+                                   capture_output=True, text=True, check=False).stdout
+        return bool(listening.strip())
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -262,7 +262,7 @@ class _AgentFile(_Agent):
     packages: list[_AgentPackage]
 
 
-def _checked_versions(path: Path, packages: tuple[Package, ...], package_format: str) -> tuple[Package, ...]:
+def _checked_versions(path: Path | str, packages: tuple[Package, ...], package_format: str) -> tuple[Package, ...]:
     for i, p in enumerate(packages):
         for field_name in ("version", "source_version"):
             why = version_problem(package_format, getattr(p, field_name))
@@ -270,6 +270,26 @@ def _checked_versions(path: Path, packages: tuple[Package, ...], package_format:
                 raise CollectionError(f"{path}: packages[{i}].{field_name} ({p.name}): {why}: "
                                       f"{getattr(p, field_name)[:80]!r}")
     return packages
+
+
+def from_agent_json(data: bytes | dict[str, object], where: str, method: str) -> PackageInventory:
+    """A package list in the agent's format (``PackageInventory.as_json``): from a file 'auditor agent collect'
+    wrote, or in a zone agent's signed answer. Checked like any input: the schema, and every version."""
+    try:
+        checked = (_AgentFile.model_validate_json(data) if isinstance(data, bytes)
+                   else _AgentFile.model_validate(data))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        given = repr(first.get("input"))[:60]
+        raise CollectionError(f"{where}: not an 'auditor agent collect' package list ({loc}: {first['msg']}, not "
+                              f"{given}; {exc.error_count()} problem(s))") from None
+    packages = tuple(Package(p.name, p.version, p.source, p.source_version) for p in checked.packages)
+    return PackageInventory(checked.os_id, checked.version_id, checked.codename,
+                            _checked_versions(where, packages, checked.package_format), checked.collected_at, method,
+                            checked.hostname,
+                            None if checked.pending_security is None else tuple(checked.pending_security),
+                            checked.package_format)
 
 
 def collect_file(path: Path, declared_os: str | None, within: Path | None = None) -> PackageInventory:
@@ -286,19 +306,7 @@ def collect_file(path: Path, declared_os: str | None, within: Path | None = None
     except UnicodeDecodeError:
         raise CollectionError(f"{path}: not UTF-8 text (binary content?)") from None
     if text.lstrip().startswith("{"):
-        try:
-            data = _AgentFile.model_validate_json(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            given = repr(first.get("input"))[:60]
-            raise CollectionError(f"{path}: not an 'auditor agent collect' file ({where}: {first['msg']}, not "
-                                  f"{given}; {exc.error_count()} problem(s))") from None
-        packages = tuple(Package(p.name, p.version, p.source, p.source_version) for p in data.packages)
-        return PackageInventory(data.os_id, data.version_id, data.codename,
-                                _checked_versions(path, packages, data.package_format), data.collected_at, "file",
-                                data.hostname, None if data.pending_security is None else tuple(data.pending_security),
-                                data.package_format)
+        return from_agent_json(raw, str(path), "file")
     packages = _checked_versions(path, parse_dpkg_status(text), "deb")
     if not packages:
         raise CollectionError(f"{path}: no installed package found")

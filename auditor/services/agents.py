@@ -92,7 +92,8 @@ def list_agents(ctx: Context) -> list[AgentView]:
 
 
 def agent_file(ctx: Context, agent_id: str, broker_url: str, *, key_file: str = "agent.key",
-               password_file: str | None = "broker-password", ca_file: str | None = None) -> str:
+               password_file: str | None = "broker-password", ca_file: str | None = None,
+               ssh_key: str | None = None) -> str:
     """The YAML an agent runs with: its zone's networks as the inventory declares them now, the central server's
     public key, the broker. No secret is in it."""
     with ctx.store.session() as s:
@@ -112,6 +113,8 @@ def agent_file(ctx: Context, agent_id: str, broker_url: str, *, key_file: str = 
         broker["ca_file"] = ca_file
     data = {"version": 1, "agent": agent_id, "zone": row.zone, "networks": networks, "key_file": key_file,
             "central_key": central_public(ctx.ws), "broker": broker}
+    if ssh_key:
+        data["ssh_identity_file"] = ssh_key
     return (f"# auditor agent file for {agent_id} (zone {row.zone}), written {clock.stamp()}\n"
             + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
