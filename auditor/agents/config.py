@@ -90,6 +90,8 @@ class CentralConfig(BaseModel):
     broker: Broker
     wait_seconds: int = Field(default=900, ge=1, le=86400)
     task_lifetime_hours: int = Field(default=24, ge=1, le=24 * 14)  # an agent refuses a task older than this
+    # targets per task: a zone's targets are split so that several agents of the zone share them
+    task_targets: int = Field(default=200, ge=1, le=5000)
 
 
 class AgentConfig(BaseModel):

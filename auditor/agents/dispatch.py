@@ -88,11 +88,11 @@ class Dispatch:
         self.sent: list[Sent] = []
 
     def send(self, zone: str, family: str, **targets: Any) -> list[Sent]:
-        """Send the targets of one family to a zone's queue, in tasks of at most MAX_TARGETS."""
+        """Send the targets of one family to a zone's queue, in tasks of at most task_targets (agents.yaml)."""
         (name, items), = ((k, v) for k, v in targets.items() if isinstance(v, list))
         extra = {k: v for k, v in targets.items() if not isinstance(v, list)}
         out: list[Sent] = []
-        per_task = PACKAGE_HOSTS_PER_TASK if family == "patch" else MAX_TARGETS
+        per_task = min(self.config.task_targets, PACKAGE_HOSTS_PER_TASK if family == "patch" else MAX_TARGETS)
         for i in range(0, len(items), per_task):
             now = clock.now()
             task = ProbeTask(task_id=uuid.uuid4().hex, zone=zone, family=family, issued_at=now,
