@@ -43,6 +43,8 @@ class ScheduleSpec(BaseModel):
     intervals_hours: dict[int, dict[Family, float]]
     default: dict[Family, float]
     tick_seconds: int = Field(default=60, ge=1, le=3600)
+    # discovery over the networks organisations declare (every zone at once); None: not scheduled
+    discovery_hours: float | None = Field(default=None, gt=0, le=24 * 366)
 
     def interval(self, level: int | None, family: str) -> dt.timedelta:
         hours = self.intervals_hours.get(level or 0, self.default).get(family, self.default.get(family, 24))
@@ -108,6 +110,10 @@ def jobs(session: Session, inv: Inventory, spec: ScheduleSpec, levels: dict[str,
             row = state.get((family, s.id))
             out.append(Job(family, s.id, spec.interval(levels.get(s.id), family),
                            row.last_started if row else None, row.last_status if row else None))
+    if spec.discovery_hours and any(n.discover for o in inv.organisations for n in o.networks):
+        row = state.get(DISCOVERY)
+        out.append(Job(DISCOVERY[0], DISCOVERY[1], dt.timedelta(hours=spec.discovery_hours),
+                       row.last_started if row else None, row.last_status if row else None))
     return out
 
 
@@ -122,6 +128,7 @@ def mark_interrupted(session: Session) -> int:
 
 
 REMINDERS = ("reminders", "*")  # the schedule state row of the daily reminders
+DISCOVERY = ("discover", "*")  # and of discovery, over every declared network
 REMINDER_INTERVAL = dt.timedelta(hours=24)
 
 
@@ -176,7 +183,8 @@ class Scheduler:
         status, run_id = RunStatus.FAILED, None
         try:
             with scan_lock(self.ws):
-                reports = run_scan(self.ws, self.store, self.inv, {job.family}, {job.system})
+                reports = run_scan(self.ws, self.store, self.inv, {job.family},
+                                   None if (job.family, job.system) == DISCOVERY else {job.system})
             status, run_id = RunStatus.COMPLETED, reports[0].run_id if reports else None
         except Busy:
             status = RunStatus.SKIPPED

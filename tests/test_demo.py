@@ -141,3 +141,30 @@ def test_demo_services_are_real_sockets(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.settimeout(2)
         assert s.connect_ex((tls.address, tls.port)) != 0
+
+
+def test_demo_with_two_zones_scans_them_through_their_agents(tmp_path: Path) -> None:
+    ws = tmp_path / "demo"
+    r = run_auditor("demo", "--zones", "--dir", ws, env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Demo hoàn tất" in r.stdout
+    engine = sa.create_engine(f"sqlite:///{ws / '.auditor' / 'auditor.sqlite'}")
+    with engine.connect() as conn:
+        tasks = {tuple(row) for row in conn.execute(sa.text("SELECT zone, family, agent_id, state FROM agent_task"))}
+        findings = {tuple(row) for row in conn.execute(sa.text(
+            "SELECT check_id, system_id FROM finding WHERE status = 'open'"))}
+    engine.dispose()
+    # both zones' TLS endpoints and hosts went to their own agent, and every task was answered
+    assert {(z, f) for z, f, _a, _s in tasks} >= {("dmz-ttdl", "tls"), ("lan-sokhcn", "tls"), ("dmz-ttdl", "ports")}
+    assert all(state == "answered" and agent == f"agent-{zone}" for zone, _f, agent, state in tasks), tasks
+    # what the agents saw is judged centrally as a local scan is: the LAN's expired and misnamed certificates,
+    # the DMZ's legacy TLS and the stray development server
+    assert {("tls.cert.expired", "quan-ly-can-bo"), ("tls.cert.hostname_mismatch", "qlvb-dh"),
+            ("tls.protocol.legacy", "cong-ttdt"), ("ports.unexpected_open", "cong-dvc")} <= findings
+    assert not any(check.startswith("agents.") for check, _s in findings)
+    assert "Tác vụ đã gửi cho tác tử các vùng" in r.stdout or "agent-lan-sokhcn" in r.stdout
+    # the agents and the demo's Redis stopped with the demo, their keys with them; none is in the workspace
+    left = subprocess.run(["pgrep", "-f", "auditor-demo-zones-"], capture_output=True, text=True, check=False)
+    assert left.stdout.strip() == ""
+    assert not list(ws.rglob("*.key")) and not list(ws.rglob("agent.yaml"))
+    assert (ws / "broker-password").stat().st_mode & 0o077 == 0

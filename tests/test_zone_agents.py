@@ -446,6 +446,19 @@ def test_discovery_finds_the_undeclared_listener_and_nothing_outside(lab: Lab) -
     assert rx_packets(NS["out"], "vi") == lab.outside_before
 
 
+def test_the_scheduler_runs_discovery_through_the_agents(lab: Lab) -> None:
+    before = lab.rows("SELECT count(*) FROM scan_run WHERE family = 'discover'")[0][0]
+    done = lab.auditor("schedule", "run", "--once")  # everything is due: the families per system, and discovery
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert lab.rows("SELECT last_status FROM schedule_state WHERE family = 'discover' AND system_id = '*'") == [
+        ("completed",)]
+    assert lab.rows("SELECT count(*) FROM scan_run WHERE family = 'discover' AND status = 'completed'")[0][0] \
+        == before + 1
+    assert {z for (z,) in lab.rows("SELECT DISTINCT zone FROM agent_task WHERE family = 'discover'")} == {"za", "zb"}
+    assert ("inventory.undeclared_host", "so-a", UNDECLARED, "open") in _findings(lab)
+    assert rx_packets(NS["out"], "vi") == lab.outside_before
+
+
 def test_the_zone_agent_collects_packages_over_ssh_with_its_own_key(lab: Lab) -> None:
     done = lab.auditor("scan", "--check", "patch", "--json")
     assert done.returncode in (0, 1), done.stdout + done.stderr

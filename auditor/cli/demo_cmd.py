@@ -66,6 +66,15 @@ def _print_console(console: DemoConsole, workspace: Path, port: int, serving: bo
             dir=display_path(workspace), url=url))
 
 
+def _print_agent_tasks(tasks: list[tuple[str, str, str, int, str]]) -> None:
+    t = Table(title=_("Tasks sent to the zones' agents"))
+    for col in (_("Zone"), _("Check"), _("Agent"), _("Targets"), _("State")):
+        t.add_column(col)
+    for zone, family, agent, targets, state in tasks:
+        t.add_row(zone, family, agent, str(targets), state)
+    out.print(t)
+
+
 def _print_reports(reports: DemoReports, workspace: Path) -> None:
     for published in (reports.annual, reports.drill):
         if published is not None:
@@ -84,12 +93,14 @@ def demo(
     = False,
     serve_for: Annotated[float | None, typer.Option("--serve-for", help="Keep them up this many seconds.")] = None,
     port: Annotated[int, typer.Option("--port", help="The console's port (on 127.0.0.1).")] = 8080,
+    zones: Annotated[bool, typer.Option("--zones", help="Two network zones, each scanned by its own agent through "
+                                                        "a Redis of the demo's own.")] = False,
     lang: LangOpt = None,
 ) -> None:
     """`auditor demo` (its help text is in auditor/cli/__init__.py, LAZY)."""
     started = time.monotonic()
     with scan_progress() as advance:
-        ctx = run_demo(directory, progress=advance)
+        ctx = run_demo(directory, progress=advance, zones=zones)
         run = ctx.__enter__()
     try:
         t = Table(title=_("Services started on loopback"))
@@ -105,6 +116,8 @@ def demo(
         for r in run.scans:
             say(_("{family} scan: {targets} targets in {s:.1f} s, {opened} findings opened.").format(
                 family=r.family.upper(), targets=r.targets, s=r.seconds, opened=r.applied.opened if r.applied else 0))
+        if run.agent_tasks:
+            _print_agent_tasks(run.agent_tasks)
         catalogue = load_catalogue(run.workspace / "checks")
         out.print(findings_table(run.findings, catalogue, _("Findings")))
         if run.dossier is not None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlmodel import col, select
 
 from auditor import clock
 from auditor.advisories.importer import import_file
@@ -19,6 +21,7 @@ from auditor.context import Context
 from auditor.demo.dossier import DemoDossier, run_demo_dossier
 from auditor.demo.lab import DemoLab, Served
 from auditor.demo.reports import DemoReports, run_demo_reports
+from auditor.demo.zones import DemoZones, zone_inventory
 from auditor.findings.lifecycle import FindingView, list_findings
 from auditor.i18n import _
 from auditor.inventory.load import load_inventory
@@ -27,6 +30,7 @@ from auditor.records.load import RECORDS
 from auditor.scan import Progress, ScanReport, run_scan
 from auditor.store.db import open_store
 from auditor.store.sync import SyncResult, sync_inventory
+from auditor.store.tables import AgentTaskRow
 from auditor.workspace import INVENTORY, Workspace, content_root, init_workspace
 from auditor.yamlsafe import load_yaml
 
@@ -46,6 +50,8 @@ class DemoRun:
     findings: list[FindingView] = field(default_factory=list)
     dossier: DemoDossier | None = None
     reports: DemoReports | None = None
+    agents: list[tuple[str, str]] = field(default_factory=list)  # (zone, agent) with --zones
+    agent_tasks: list[tuple[str, str, str, int, str]] = field(default_factory=list)  # zone, family, agent, targets, state
 
 
 def _prepare(target: Path) -> None:
@@ -58,9 +64,12 @@ def _prepare(target: Path) -> None:
     (target / MARKER).write_text("made by 'auditor demo'; the next run removes and rewrites it\n", encoding="utf-8")
 
 
-def _demo_inventory(served: list[Served]) -> str:
-    """The shipped demo inventory, with each served endpoint moved to the port it really listens on."""
+def _demo_inventory(served: list[Served], zones: bool = False) -> str:
+    """The shipped demo inventory, with each served endpoint moved to the port it really listens on (and, with
+    zones, two network zones served by agents)."""
     data: dict[str, Any] = load_yaml(content_root() / INVENTORY).data
+    if zones:
+        zone_inventory(data)
     moved = {(s.system, s.host, s.declared_port): s.port for s in served}
     for system in data["systems"]:
         for host in system.get("hosts", []):
@@ -126,15 +135,18 @@ def _fast_port_policy(target: Path) -> None:
 
 
 @contextlib.contextmanager
-def demo(target: Path, progress: Progress | None = None) -> Iterator[DemoRun]:
-    """Start the services, write and load the workspace and scan it; the services stop when the block ends."""
+def demo(target: Path, progress: Progress | None = None, zones: bool = False) -> Iterator[DemoRun]:
+    """Start the services, write and load the workspace and scan it; the services stop when the block ends.
+    With zones, the hosts of two network zones are scanned by an agent each, through a Redis of the demo's own."""
     _prepare(target)
     data = load_yaml(content_root() / INVENTORY).data
     addresses = {(s["id"], h["id"]): h["address"] for s in data["systems"] for h in s.get("hosts", [])}
     lab = DemoLab(addresses)
+    # the agents' own folders (their keys) are theirs, not the central workspace's: a temporary folder
+    zone_lab = DemoZones(Path(tempfile.mkdtemp(prefix="auditor-demo-zones-"))) if zones else None
     try:
         served = lab.start()
-        init_workspace(target, inventory_text=_demo_inventory(served))
+        init_workspace(target, inventory_text=_demo_inventory(served, zones))
         for name in (BUDGET, RECORDS):  # the shipped plans and records, as a province would declare them
             shutil.copy(content_root() / name, target / name)
         _fast_port_policy(target)
@@ -148,6 +160,9 @@ def demo(target: Path, progress: Progress | None = None) -> Iterator[DemoRun]:
             run.sync = sync_inventory(store, loaded)
             run.store_url = store.url
             ws = Workspace(target.resolve())
+            if zone_lab is not None:
+                zone_lab.start_broker(target)
+                run.agents = zone_lab.start_agents(Context(ws, store, loaded))
             run.scans = run_scan(ws, store, loaded.inventory, {"tls"}, None, progress=progress)
             served_systems = {s.system for s in served}
             run.scans += run_scan(ws, store, loaded.inventory, {"ports"}, served_systems, progress=progress)
@@ -156,6 +171,9 @@ def demo(target: Path, progress: Progress | None = None) -> Iterator[DemoRun]:
             run.scans += run_scan(ws, store, loaded.inventory, {"patch"}, {"cong-dvc"}, progress=progress)
             with store.session() as s:
                 run.findings = list_findings(s, clock.today())
+                run.agent_tasks = [(r.zone, r.family, r.agent_id or "—", r.targets, r.state) for r in
+                                   s.exec(select(AgentTaskRow).order_by(col(AgentTaskRow.run_id),
+                                                                        col(AgentTaskRow.zone)))]
             ctx = Context(ws, store, loaded)
             run.dossier = run_demo_dossier(ctx, clock.today())
             run.reports = run_demo_reports(ctx, clock.today())
@@ -163,4 +181,6 @@ def demo(target: Path, progress: Progress | None = None) -> Iterator[DemoRun]:
             store.close()
         yield run
     finally:
+        if zone_lab is not None:
+            zone_lab.stop()
         lab.stop()
