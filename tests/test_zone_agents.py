@@ -121,7 +121,8 @@ class Lab:
         log = self.logs.setdefault(zone, folder / "agent.log")
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITOR_") or k == clock.FREEZE_ENV}
         proc = subprocess.Popen(["ip", "netns", "exec", NS[zone], str(AUDITOR_BIN), "agent", "run", "--config",
-                                 str(folder / "agent.yaml")], stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                                 str(folder / "agent.yaml"), "--zone", f"z{zone}"], stdout=log.open("ab"),
+                                stderr=subprocess.STDOUT,
                                 env=env, start_new_session=True)
         self.agents[zone] = proc
         deadline = time.monotonic() + 60
@@ -397,6 +398,13 @@ def test_an_agent_refuses_targets_outside_its_zone_and_tasks_it_cannot_trust(lab
     answer = _send_raw(lab, "za", _task("za", [WEB["a"]]), key_file=tmp_path / "forger.key")
     assert answer["refused"] and "chữ ký" in str(answer["refused"])  # the signature does not verify
     assert rx_packets(NS["out"], "vi") == before  # nothing outside the declared networks got a packet
+
+
+def test_an_agent_started_for_another_zone_than_its_file_says_stops_at_once(lab: Lab) -> None:
+    done = run_auditor("agent", "run", "--config", lab.root / "agent-a" / "agent.yaml", "--zone", "zb",
+                       cwd=lab.root / "agent-a", env={"AUDITOR_LANG": "en"}, timeout=60)
+    assert done.returncode == 2 and "agent of zone 'za', not 'zb'" in done.stderr, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_an_answer_that_arrives_twice_is_taken_in_once(lab: Lab) -> None:

@@ -11,14 +11,18 @@ from auditor.agents.queue import make_app, queue_of
 from auditor.agents.signed import load_key, parse_public
 from auditor.agents.wire import TASK_NAME
 from auditor.agents.worker import handle, private_work_dir, ssh_identity
+from auditor.i18n import _
 from auditor.probes.packages import CollectionError
 from auditor.problems import UserError
 
 
-def run_agent(config_path: Path) -> None:
+def run_agent(config_path: Path, zone: str | None = None) -> None:
     """Check the agent's file and key, then consume the zone's queue until stopped (one task at a time, in this
     process: a task's probes run in parallel themselves)."""
     config = load_agent(config_path)
+    if zone is not None and zone != config.zone:
+        raise UserError(_("{file} is the file of an agent of zone {mine!r}, not {zone!r}").format(
+            file=config_path, mine=config.zone, zone=zone))
     base = config_path.parent
     key = load_key(base / config.key_file)
     central = parse_public(config.central_key)

@@ -25,7 +25,6 @@ UUID = r"^[0-9a-f]{32}$"
 MAX_TARGETS = 5000  # per task; the central plan splits a zone's targets into tasks of at most this many
 MAX_EVIDENCE = 4 * 1024 * 1024  # characters of nmap XML per target
 PACKAGE_HOSTS_PER_TASK = 10  # a host's package list can be a few MB: fewer hosts per task
-MAX_PACKAGES = 100_000
 
 Family = Literal["tls", "ports", "discover", "patch"]
 

@@ -113,9 +113,11 @@ def config(agent: Annotated[str, typer.Argument(help="The registered agent's nam
 @app.command("run")
 @handle_errors
 def run(config_file: Annotated[Path, typer.Option("--config", help="The agent's file (from 'agent config').")],
+        zone: Annotated[str | None, typer.Option("--zone", help="The zone this agent serves; it must be the one "
+                                                                "its file names (the file decides).")] = None,
         lang: LangOpt = None) -> None:
     """Run the agent: probe what the central server sends to its zone, until stopped."""
     from auditor.agents.run import run_agent
 
     apply_lang(lang)
-    run_agent(config_file)
+    run_agent(config_file, zone)
