@@ -194,7 +194,7 @@ systems:
 
 
 def _redis_conf(lab_root: Path, port: int, cert: Path, key: Path, ca: Path, passwords: dict[str, str]) -> Path:
-    agent_acl = "~zone.{z}* ~_kombu.* ~unacked* ~celery-task-meta-* &celery-task-meta-* +@all -@admin -@dangerous"
+    agent_acl = "~zone:{z}:* &zone:{z}:* +@all -@admin -@dangerous"  # its own zone's keys and channels only
     conf = lab_root / "redis.conf"
     conf.write_text("\n".join([
         "port 0", f"tls-port {port}", f"bind 127.0.0.1 {CENTRAL['a']} {CENTRAL['b']}",
@@ -363,7 +363,7 @@ def _send_raw(lab: Lab, zone: str, body: dict[str, object], key_file: Path | Non
 
     config = load_central(lab.ws)
     assert config is not None
-    app = make_app(config.broker, config.broker.connection_url(lab.ws), config.broker.ca_path(lab.ws))
+    app = make_app(config.broker, config.broker.connection_url(lab.ws), config.broker.ca_path(lab.ws), zone)
     key = load_key(key_file) if key_file else central_key(lab.ws / ".auditor")
     task_id = str(body["task_id"])
     app.send_task(TASK_NAME, args=[sign(key, "central", body)], task_id=task_id, queue=queue_of(zone))
@@ -400,6 +400,22 @@ def test_an_agent_refuses_targets_outside_its_zone_and_tasks_it_cannot_trust(lab
     assert rx_packets(NS["out"], "vi") == before  # nothing outside the declared networks got a packet
 
 
+def test_an_agents_broker_user_reaches_its_own_zones_keys_only(lab: Lab) -> None:
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=lab.redis_port, username="agent-za", password=lab.passwords["za"],
+                         ssl=True, ssl_ca_certs=str(lab.ca))
+    try:
+        assert client.llen("zone:za:zone.za") >= 0  # its own queue
+        for attempt in (lambda: client.llen("zone:zb:zone.zb"), lambda: client.get("zone:zb:celery-task-meta-x"),
+                        lambda: client.hgetall("zone:zb:unacked"), lambda: client.publish("zone:zb:x", "y"),
+                        lambda: client.set("celery-task-meta-x", "y"), lambda: client.keys("*")):
+            with pytest.raises(redis.exceptions.NoPermissionError):
+                attempt()
+    finally:
+        client.close()
+
+
 def test_an_agent_started_for_another_zone_than_its_file_says_stops_at_once(lab: Lab) -> None:
     done = run_auditor("agent", "run", "--config", lab.root / "agent-a" / "agent.yaml", "--zone", "zb",
                        cwd=lab.root / "agent-a", env={"AUDITOR_LANG": "en"}, timeout=60)
@@ -425,7 +441,7 @@ def test_an_answer_that_arrives_twice_is_taken_in_once(lab: Lab) -> None:
 
     sent, = dispatch.send("zb", "tls", tls=[TlsTarget("cong-b", "web", WEB["b"], 443, "https", None, None)],
                           tls_settings=ProbeSettings(timeout_seconds=3))
-    envelope = AsyncResult(sent.task_id, app=dispatch.app).get(timeout=90)
+    envelope = AsyncResult(sent.task_id, app=dispatch.app_for("zb")).get(timeout=90)
     first = ingest(store, sent, envelope)
     again = ingest(store, sent, envelope)
     assert first.result is not None and len(first.result.tls) == 1 and first.result.tls[0].speaks_tls
@@ -434,7 +450,7 @@ def test_an_answer_that_arrives_twice_is_taken_in_once(lab: Lab) -> None:
     # a result altered on the way (one byte of its body) is rejected, not taken in
     sent2, = dispatch.send("zb", "tls", tls=[TlsTarget("cong-b", "web", WEB["b"], 443, "https", None, None)],
                            tls_settings=ProbeSettings(timeout_seconds=3))
-    envelope2 = AsyncResult(sent2.task_id, app=dispatch.app).get(timeout=90)
+    envelope2 = AsyncResult(sent2.task_id, app=dispatch.app_for("zb")).get(timeout=90)
     envelope2["body"] = envelope2["body"].replace('"speaks_tls":true', '"speaks_tls":false')
     assert ingest(store, sent2, envelope2).result is None
     assert lab.rows(f"SELECT state FROM agent_task WHERE id = '{sent2.task_id}'") == [("rejected",)]

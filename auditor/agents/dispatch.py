@@ -80,12 +80,18 @@ class Answer:
 class Dispatch:
     """The tasks of one scan run, sent and collected."""
 
-    def __init__(self, config: CentralConfig, root: Path, state_dir: Path, store: Store, run_id: int,
-                 app: Celery | None = None) -> None:
-        self.config, self.store, self.run_id = config, store, run_id
+    def __init__(self, config: CentralConfig, root: Path, state_dir: Path, store: Store, run_id: int) -> None:
+        self.config, self.store, self.run_id, self.root = config, store, run_id, root
         self.key = central_key(state_dir)
-        self.app = app or make_app(config.broker, config.broker.connection_url(root), config.broker.ca_path(root))
+        self.apps: dict[str, Celery] = {}
         self.sent: list[Sent] = []
+
+    def app_for(self, zone: str) -> Celery:
+        """The zone's own app: its queue's and results' keys carry the zone's prefix (see queue.key_prefix)."""
+        if zone not in self.apps:
+            broker = self.config.broker
+            self.apps[zone] = make_app(broker, broker.connection_url(self.root), broker.ca_path(self.root), zone)
+        return self.apps[zone]
 
     def send(self, zone: str, family: str, **targets: Any) -> list[Sent]:
         """Send the targets of one family to a zone's queue, in tasks of at most task_targets (agents.yaml)."""
@@ -104,7 +110,7 @@ class Dispatch:
                                    state="sent", sent_at=now))
             try:
                 try:
-                    self.app.send_task(TASK_NAME, args=[sign(self.key, "central", task.model_dump(mode="json"))],
+                    self.app_for(zone).send_task(TASK_NAME, args=[sign(self.key, "central", task.model_dump(mode="json"))],
                                        task_id=task.task_id, queue=queue_of(zone))
                 except RuntimeError as exc:  # Celery's result store giving up on a broker it cannot reach
                     if isinstance(exc.__cause__, _broker_errors()):
@@ -128,7 +134,7 @@ class Dispatch:
         errors = _broker_errors()
         while waiting:
             for task_id, sent in list(waiting.items()):
-                pending = AsyncResult(task_id, app=self.app)
+                pending = AsyncResult(task_id, app=self.app_for(sent.zone))
                 try:
                     if not pending.ready():
                         continue

@@ -31,7 +31,14 @@ def transport_options(redelivery_seconds: int) -> dict[str, float]:
             "unacked_restore_throttle": 1}
 
 
-def make_app(broker: Broker, url: str, ca_file: str | None) -> Celery:
+def key_prefix(zone: str) -> str:
+    """Every key and channel of a zone's queue and results starts with this, so that a zone's Redis ACL user can
+    be limited to its own zone (``~zone:Z:* &zone:Z:*``): its tasks, its unacknowledged tasks, its results."""
+    return f"zone:{zone}:"
+
+
+def make_app(broker: Broker, url: str, ca_file: str | None, zone: str) -> Celery:
+    """The Celery app of one zone (the central server has one per zone it sends to, an agent its own)."""
     from celery import Celery
 
     app = Celery("auditor", broker=url, backend=url, set_as_current=False)
@@ -39,8 +46,9 @@ def make_app(broker: Broker, url: str, ca_file: str | None) -> Celery:
     app.conf.update(
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         task_serializer="json", result_serializer="json", accept_content=["json"], result_accept_content=["json"],
-        broker_transport_options=transport_options(broker.redelivery_seconds),
-        result_backend_transport_options={"visibility_timeout": broker.redelivery_seconds},
+        broker_transport_options={**transport_options(broker.redelivery_seconds), "global_keyprefix": key_prefix(zone)},
+        result_backend_transport_options={"visibility_timeout": broker.redelivery_seconds,
+                                          "global_keyprefix": key_prefix(zone)},
         result_expires=RESULT_DAYS * 86400, broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None, worker_hijack_root_logger=False, worker_enable_remote_control=False,
         worker_send_task_events=False, task_send_sent_event=False, task_default_queue="zone.none",

@@ -32,7 +32,7 @@ def run_agent(config_path: Path, zone: str | None = None) -> None:
         ssh_identity(config, base)  # said now, not at the first package task
     except CollectionError as exc:
         raise UserError(str(exc)) from None
-    app = make_app(config.broker, url, config.broker.ca_path(base))
+    app = make_app(config.broker, url, config.broker.ca_path(base), config.zone)
 
     @app.task(name=TASK_NAME, bind=True)  # type: ignore[untyped-decorator]
     def probe(self: Any, envelope: Any) -> dict[str, str]:
