@@ -8,6 +8,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -62,10 +63,24 @@ class DemoZones:
         except FileNotFoundError:
             raise UserError(_("redis-server is not installed (Debian package redis-server; ./dev demo installs it)")) \
                 from None
+        self._wait_for_broker()
         self._private(workspace / "broker-password", self.password)
         safeio.write_text(workspace / AGENTS_FILE,
                           f"broker:\n  url: redis://127.0.0.1:{self.redis_port}/0\n  password_file: broker-password\n"
                           "  redelivery_seconds: 300\nwait_seconds: 120\n", mode=0o644)
+
+    def _wait_for_broker(self) -> None:
+        assert self.redis is not None
+        deadline = time.monotonic() + READY_SECONDS
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.redis_port), timeout=1).close()
+                return
+            except OSError:
+                if self.redis.poll() is not None or time.monotonic() > deadline:
+                    log = (self.folder / "redis.log").read_text(errors="replace")[-500:]
+                    raise UserError(_("the demo's Redis did not start: {log}").format(log=log)) from None
+                time.sleep(0.1)
 
     def start_agents(self, ctx: Context) -> list[tuple[str, str]]:
         """One agent per zone: its own key, registered centrally, its file written by the central server."""
