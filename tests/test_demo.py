@@ -145,6 +145,12 @@ def test_demo_services_are_real_sockets(tmp_path: Path) -> None:
 
 def test_demo_with_two_zones_scans_them_through_their_agents(tmp_path: Path) -> None:
     ws = tmp_path / "demo"
+
+    def agents_running() -> set[str]:
+        found = subprocess.run(["pgrep", "-f", "auditor-demo-zones-"], capture_output=True, text=True, check=False)
+        return set(found.stdout.split())
+
+    before = agents_running()  # another demo's, if any: not this one's to answer for
     r = run_auditor("demo", "--zones", "--dir", ws, env={"COLUMNS": "200"})
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Demo hoàn tất" in r.stdout
@@ -164,7 +170,6 @@ def test_demo_with_two_zones_scans_them_through_their_agents(tmp_path: Path) -> 
     assert not any(check.startswith("agents.") for check, _s in findings)
     assert "Tác vụ đã gửi cho tác tử các vùng" in r.stdout or "agent-lan-sokhcn" in r.stdout
     # the agents and the demo's Redis stopped with the demo, their keys with them; none is in the workspace
-    left = subprocess.run(["pgrep", "-f", "auditor-demo-zones-"], capture_output=True, text=True, check=False)
-    assert left.stdout.strip() == ""
+    assert agents_running() <= before
     assert not list(ws.rglob("*.key")) and not list(ws.rglob("agent.yaml"))
     assert (ws / "broker-password").stat().st_mode & 0o077 == 0
