@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from auditor.labs.servers import free_port
+from auditor.labs.broker import start_redis, wait_for_agent
 from auditor.labs.tls_zoo import Zoo
 from bench._measure import Measured, measure
 from bench.tls import SSLYZE_COMMANDS, Endpoint, nginx_endpoints, workspace
@@ -48,23 +48,6 @@ def _run(*args: str, cwd: Path) -> str:
     if done.returncode != 0:
         raise SystemExit(f"auditor {' '.join(args)}: exit {done.returncode}\n{done.stderr[-2000:]}")
     return done.stdout
-
-
-def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """Redis on loopback with a password of this run (written 0600 where the auditor reads it)."""
-    port = free_port()
-    conf = folder / "redis.conf"
-    conf.write_text(f"port {port}\nbind 127.0.0.1\nsave \"\"\nappendonly no\ndir {folder}\n"
-                    f"requirepass {PASSWORD}\n")
-    conf.chmod(0o600)
-    proc = subprocess.Popen(["redis-server", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while subprocess.run(["redis-cli", "-p", str(port), "--no-auth-warning", "-a", PASSWORD, "ping"],
-                         capture_output=True, text=True, check=False).stdout.strip() != "PONG":
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("redis-server did not start")
-        time.sleep(0.1)
-    return proc, port
 
 
 def zone_workspace(root: Path, zoo: Zoo, endpoints: list[Endpoint], redis_port: int, task_targets: int) -> Path:
@@ -106,10 +89,10 @@ def start_agents(folders: list[Path]) -> list[subprocess.Popen[bytes]]:
                                       start_new_session=True))
     deadline = time.monotonic() + 60
     for folder, proc in zip(folders, procs, strict=True):
-        while b"ready." not in (folder / "agent.log").read_bytes():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit((folder / "agent.log").read_text()[-2000:])
-            time.sleep(0.1)
+        try:
+            wait_for_agent(folder / "agent.log", proc, deadline)
+        except RuntimeError as exc:
+            raise SystemExit(f"agent in {folder} did not start: {exc}") from None
     return procs
 
 
@@ -144,7 +127,10 @@ def main() -> None:
         nginx, endpoints = nginx_endpoints(zoo, args.endpoints)
         with tempfile.TemporaryDirectory(prefix="auditor-bench-agents-") as tmp:
             root = Path(tmp)
-            redis, redis_port = start_redis(root)
+            try:
+                redis, redis_port = start_redis(root, PASSWORD)
+            except (OSError, RuntimeError) as exc:
+                raise SystemExit(f"redis-server did not start: {exc}") from None
             (root / "local").mkdir()
             (root / "zone").mkdir()
             local_ws = workspace(root / "local", zoo, endpoints)

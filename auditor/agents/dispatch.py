@@ -42,7 +42,11 @@ POLL_SECONDS = 0.2
 
 
 class BrokerDown(Exception):
-    """The broker could not be reached (after kombu's own retries)."""
+    """The broker could not be reached (after kombu's own retries); ``sent``: the tasks it took before."""
+
+    def __init__(self, note: str, sent: list[Sent]) -> None:
+        super().__init__(note)
+        self.sent = sent
 
 
 def _broker_errors() -> tuple[type[BaseException], ...]:
@@ -98,6 +102,7 @@ class Dispatch:
         (name, items), = ((k, v) for k, v in targets.items() if isinstance(v, list))
         extra = {k: v for k, v in targets.items() if not isinstance(v, list)}
         out: list[Sent] = []
+        publishing: tuple[type[BaseException], ...] = (*_broker_errors(), RuntimeError)
         per_task = min(self.config.task_targets, PACKAGE_HOSTS_PER_TASK if family == "patch" else MAX_TARGETS)
         for i in range(0, len(items), per_task):
             now = clock.now()
@@ -109,18 +114,17 @@ class Dispatch:
                 s.add(AgentTaskRow(id=task.task_id, run_id=self.run_id, zone=zone, family=family, targets=task.size,
                                    state="sent", sent_at=now))
             try:
-                try:
-                    self.app_for(zone).send_task(TASK_NAME, args=[sign(self.key, "central", task.model_dump(mode="json"))],
-                                       task_id=task.task_id, queue=queue_of(zone))
-                except RuntimeError as exc:  # Celery's result store giving up on a broker it cannot reach
-                    if isinstance(exc.__cause__, _broker_errors()):
-                        raise exc.__cause__ from exc
+                self.app_for(zone).send_task(TASK_NAME, args=[sign(self.key, "central", task.model_dump(mode="json"))],
+                                             task_id=task.task_id, queue=queue_of(zone))
+            except publishing as exc:
+                # Celery's result store gives up on a broker it cannot reach with a RuntimeError caused by it
+                cause = exc.__cause__ if isinstance(exc, RuntimeError) else exc
+                if not isinstance(cause, _broker_errors()):
                     raise
-            except _broker_errors() as exc:
-                note = _("the broker cannot be reached: {error}").format(error=str(exc)[:300])
+                note = _("the broker cannot be reached: {error}").format(error=str(cause)[:300])
                 _close(self.store, sent, "failed", note)
                 self.sent += out  # the tasks already sent are still collected
-                raise BrokerDown(note) from exc
+                raise BrokerDown(note, out) from exc
             out.append(sent)
         self.sent += out
         return out

@@ -98,7 +98,7 @@ class Remote(Generic[T]):
                     self.pending[sent.task_id] = targets[size:size + sent.targets]
                     size += sent.targets
             except BrokerDown as exc:
-                for sent in self.dispatch.sent[len(self.pending):]:  # sent before the broker went away
+                for sent in exc.sent:  # taken before the broker went away
                     self.pending[sent.task_id] = targets[size:size + sent.targets]
                     size += sent.targets
                 self.not_sent.append((targets[size:], str(exc)))

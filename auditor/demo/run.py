@@ -50,7 +50,6 @@ class DemoRun:
     findings: list[FindingView] = field(default_factory=list)
     dossier: DemoDossier | None = None
     reports: DemoReports | None = None
-    agents: list[tuple[str, str]] = field(default_factory=list)  # (zone, agent) with --zones
     agent_tasks: list[tuple[str, str, str, int, str]] = field(default_factory=list)  # zone, family, agent, targets, state
 
 
@@ -162,7 +161,7 @@ def demo(target: Path, progress: Progress | None = None, zones: bool = False) ->
             ws = Workspace(target.resolve())
             if zone_lab is not None:
                 zone_lab.start_broker(target)
-                run.agents = zone_lab.start_agents(Context(ws, store, loaded))
+                zone_lab.start_agents(Context(ws, store, loaded))
             run.scans = run_scan(ws, store, loaded.inventory, {"tls"}, None, progress=progress)
             served_systems = {s.system for s in served}
             run.scans += run_scan(ws, store, loaded.inventory, {"ports"}, served_systems, progress=progress)

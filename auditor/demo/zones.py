@@ -8,7 +8,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,13 +20,12 @@ from auditor.agents.config import FILE as AGENTS_FILE
 from auditor.agents.signed import load_key, new_key, public_hex
 from auditor.context import Context
 from auditor.i18n import _
-from auditor.labs.servers import free_port
+from auditor.labs.broker import READY_SECONDS, start_redis, wait_for_agent
 from auditor.problems import UserError
 
 # (zone, name, owner of the network, network): the data centre's DMZ and a department's server LAN
 ZONES = (("dmz-ttdl", "DMZ Trung tâm dữ liệu tỉnh", "ttcds", "127.20.1.0/24"),
          ("lan-sokhcn", "Mạng máy chủ Sở KH&CN", "so-khcn", "127.20.3.0/24"))
-READY_SECONDS = 60
 
 
 def zone_inventory(data: dict[str, Any]) -> None:
@@ -53,36 +51,19 @@ class DemoZones:
     def start_broker(self, workspace: Path) -> None:
         """Redis on loopback with a password of this demo; agents.yaml in the workspace."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.redis_port = free_port()
-        conf = self.folder / "redis.conf"
-        self._private(conf, f"port {self.redis_port}\nbind 127.0.0.1\nsave \"\"\nappendonly no\n"
-                            f"dir {self.folder}\nrequirepass {self.password}\n")
         try:
-            self.redis = subprocess.Popen(["redis-server", str(conf)], stdout=(self.folder / "redis.log").open("wb"),
-                                          stderr=subprocess.STDOUT)
+            self.redis, self.redis_port = start_redis(self.folder, self.password)
         except FileNotFoundError:
             raise UserError(_("redis-server is not installed (Debian package redis-server; ./dev demo installs it)")) \
                 from None
-        self._wait_for_broker()
+        except RuntimeError as exc:
+            raise UserError(_("the demo's Redis did not start: {log}").format(log=exc)) from None
         self._private(workspace / "broker-password", self.password)
         safeio.write_text(workspace / AGENTS_FILE,
                           f"broker:\n  url: redis://127.0.0.1:{self.redis_port}/0\n  password_file: broker-password\n"
                           "  redelivery_seconds: 300\nwait_seconds: 120\n", mode=0o644)
 
-    def _wait_for_broker(self) -> None:
-        assert self.redis is not None
-        deadline = time.monotonic() + READY_SECONDS
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.redis_port), timeout=1).close()
-                return
-            except OSError:
-                if self.redis.poll() is not None or time.monotonic() > deadline:
-                    log = (self.folder / "redis.log").read_text(errors="replace")[-500:]
-                    raise UserError(_("the demo's Redis did not start: {log}").format(log=log)) from None
-                time.sleep(0.1)
-
-    def start_agents(self, ctx: Context) -> list[tuple[str, str]]:
+    def start_agents(self, ctx: Context) -> None:
         """One agent per zone: its own key, registered centrally, its file written by the central server."""
         from auditor.services.agents import agent_file, register
 
@@ -101,16 +82,14 @@ class DemoZones:
             self.agents.append(subprocess.Popen([sys.executable, "-m", "auditor", "agent", "run", "--config",
                                                  str(folder / "agent.yaml")], cwd=folder, stdout=log.open("wb"),
                                                 stderr=subprocess.STDOUT, env=env, start_new_session=True))
-            made.append((zone, agent))
+            made.append(agent)
         deadline = time.monotonic() + READY_SECONDS
-        for (_zone, agent), proc in zip(made, self.agents, strict=True):
-            log = self.folder / agent / "agent.log"
-            while b"ready." not in log.read_bytes():
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise UserError(_("the demo's agent {agent} did not start: {log}").format(
-                        agent=agent, log=log.read_text(errors="replace")[-500:]))
-                time.sleep(0.1)
-        return made
+        for agent, proc in zip(made, self.agents, strict=True):
+            try:
+                wait_for_agent(self.folder / agent / "agent.log", proc, deadline)
+            except RuntimeError as exc:
+                raise UserError(_("the demo's agent {agent} did not start: {log}").format(agent=agent, log=exc)) \
+                    from None
 
     def stop(self) -> None:
         for proc in self.agents:
