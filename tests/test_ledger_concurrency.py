@@ -12,8 +12,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from auditor import clock
-from auditor.store.db import ENV_URL, open_store
+from auditor.store.db import open_store
 from auditor.store.tables import FindingRow
+from auditor.store.where import ENV_URL
 from tests.conftest import Result, one_system, run_auditor
 
 WRITERS = 16

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from auditor.labs.pki import SOFTHSM_LIB, IssuedOfficer, LabCA, SoftToken
-from auditor.store.db import HEAD_REVISION
+from auditor.store.where import HEAD_REVISION
 from tests.conftest import FrozenClock, Result
 from tests.dossier_helpers import (
     OFFICERS,

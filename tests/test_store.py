@@ -14,9 +14,10 @@ from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel, select
 
 from auditor.inventory.load import load_inventory
-from auditor.store.db import HEAD_REVISION, alembic_config, open_store
+from auditor.store.db import alembic_config, open_store
 from auditor.store.sync import sync_inventory
 from auditor.store.tables import InventoryImportRow, SystemRow
+from auditor.store.where import HEAD_REVISION
 from tests.conftest import Result
 
 TABLES = ("organisation", "system", "host", "endpoint", "inventory_import")

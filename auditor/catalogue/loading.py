@@ -7,7 +7,6 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from auditor.inventory.messages import problems_from
 from auditor.problems import InputError
 from auditor.yamlsafe import LoadedYaml, load_yaml
 
@@ -19,4 +18,6 @@ def load_model(path: Path, model: type[M]) -> tuple[M, LoadedYaml]:
     try:
         return model.model_validate(loaded.data), loaded
     except ValidationError as exc:
+        from auditor.inventory.messages import problems_from  # the inventory package: only to word a problem
+
         raise InputError(problems_from(exc, loaded, model)) from None

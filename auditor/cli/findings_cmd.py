@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from auditor import clock
-from auditor.catalogue.checks import load_catalogue
 from auditor.cli.common import (
     EXIT_FAIL,
     JsonOpt,
@@ -21,8 +19,7 @@ from auditor.cli.common import (
     print_json,
     say,
 )
-from auditor.cli.context import workspace_context
-from auditor.cli.findings_view import failing, findings_table
+from auditor.cli.findings_view import failing
 from auditor.cli.signer_opts import (
     KeyLabelOpt,
     LibOpt,
@@ -31,14 +28,14 @@ from auditor.cli.signer_opts import (
     PinFileOpt,
     SignerChoice,
     TokenOpt,
-    chosen_signer,
 )
-from auditor.findings.lifecycle import AcceptanceError, list_findings
 from auditor.i18n import _
 from auditor.labels import label
-from auditor.obligations.model import audit_fail_from, load_rules
-from auditor.services.findings import accept_finding, assign_finding
+from auditor.services.listing import list_findings_of
 from auditor.textformat import day, moment
+
+# Listing is what scripts call again and again: the store's ORM, the signing code and the rich table load only in
+# the commands (or the table output) that use them.
 
 app = typer.Typer(add_completion=False, invoke_without_command=True)
 
@@ -61,19 +58,18 @@ def main(ctx: typer.Context, system: SystemOpt = None, check: CheckOpt = None, a
 def list_cmd(system: SystemOpt = None, check: CheckOpt = None, all_: AllOpt = False, workspace: WorkspaceOpt = None,
              lang: LangOpt = None, as_json: JsonOpt = False) -> None:
     """List findings: open and accepted ones (with --all, resolved ones too)."""
-    with workspace_context(workspace) as ctx:
-        systems = ctx.check_systems(system)
-        catalogue = load_catalogue(ctx.ws.content("checks"))
-        fail_from = audit_fail_from(load_rules(ctx.ws.content("profiles")))
-        with ctx.store.session() as s:
-            views = list_findings(s, clock.today(), systems=systems, include_resolved=all_, check_prefix=check)
+    listing = list_findings_of(workspace, clock.today(), systems=system, include_resolved=all_, check_prefix=check)
+    views = listing.views
     if as_json:
         print_json({"findings": [v.as_json() for v in views]})
     elif views:
-        out.print(findings_table(views, catalogue, _("Findings")))
+        from auditor.catalogue.checks import load_catalogue
+        from auditor.cli.findings_view import findings_table
+
+        out.print(findings_table(views, load_catalogue(listing.ws.content("checks")), _("Findings")))
     else:
         say(_("No findings."))
-    if failing(views, fail_from):
+    if failing(views, listing.fail_from):
         raise typer.Exit(EXIT_FAIL)
 
 
@@ -89,6 +85,10 @@ def accept_cmd(
 ) -> None:
     """Accept the risk of an open finding, with a justification and an expiry date, signed with the accepting
     officer's certificate (who accepts is who the certificate names)."""
+    from auditor.cli.context import workspace_context
+    from auditor.cli.signer_opts import chosen_signer
+    from auditor.services.findings import accept_finding
+
     expires = parse_day(until, "--until")
     choice = SignerChoice(p12, passphrase_file, pkcs11_lib, token, key_label, pin_file)
     with workspace_context(workspace) as ctx, chosen_signer(choice) as signer:
@@ -107,6 +107,10 @@ def show_cmd(finding_id: Annotated[int, typer.Argument(help="The finding's numbe
              lang: LangOpt = None, as_json: JsonOpt = False) -> None:
     """One finding: what the check saw, the remediation from the catalogue, who must fix it and by when, its
     acceptances and its history."""
+    from rich.table import Table
+
+    from auditor.cli.context import workspace_context
+    from auditor.findings.lifecycle import AcceptanceError
     from auditor.services.overview import NotFound, finding_detail  # the overview's report code: only here
 
     with workspace_context(workspace) as ctx:
@@ -154,6 +158,9 @@ def assign_cmd(
 ) -> None:
     """Give a finding to the unit that must fix it, with a due date and where the work stands (recorded in the
     ledger; earlier assignments stay in its history)."""
+    from auditor.cli.context import workspace_context
+    from auditor.services.findings import assign_finding
+
     due_on = parse_day(due, "--due") if due else None
     with workspace_context(workspace) as ctx:
         row = assign_finding(ctx, finding_id, organisation=to, due_on=due_on, state=state, note=note, by=by)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from rich.table import Table
+from typing import TYPE_CHECKING
 
-from auditor.catalogue.checks import Catalogue
 from auditor.cli.common import out, plain
-from auditor.findings.lifecycle import FindingView
+from auditor.findings.view import FindingView
 from auditor.i18n import _
 from auditor.labels import label
 from auditor.textformat import moment
 from auditor.vocabulary import Severity, finding_fails_audit
+
+if TYPE_CHECKING:  # listing findings as JSON needs neither the catalogue nor rich's tables
+    from rich.table import Table
+
+    from auditor.catalogue.checks import Catalogue
 
 
 def sort_findings(views: list[FindingView]) -> list[FindingView]:
@@ -20,6 +24,8 @@ def sort_findings(views: list[FindingView]) -> list[FindingView]:
 def findings_table(views: list[FindingView], catalogue: Catalogue, title: str, width: int | None = None) -> Table:
     """The findings as a table that fits the terminal: at 80 columns the check's id stands for its title and the
     last-seen time is left out; a target is folded onto a second line, never cut."""
+    from rich.table import Table
+
     narrow = (width or out.width) < 120
     t = Table(title=title)
     t.add_column("#", no_wrap=True)

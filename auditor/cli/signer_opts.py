@@ -9,16 +9,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlmodel import Session
 
 from auditor import clock, safeio
 from auditor.i18n import _
-from auditor.identity.officer import Officer
-from auditor.identity.signer import CertSigner, TokenSpec, open_signer
-from auditor.identity.trust import IdentityError, validate
+
+if TYPE_CHECKING:  # the options are declared by commands that may never sign (listing findings)
+    from sqlmodel import Session
+
+    from auditor.identity.officer import Officer
+    from auditor.identity.signer import CertSigner
 
 ENV_PASSPHRASE = "AUDITOR_KEY_PASSPHRASE"
 ENV_PIN = "AUDITOR_TOKEN_PIN"
@@ -63,6 +65,9 @@ def _secret(file: Path | None, env: str, prompt: str) -> str:
 @contextmanager
 def chosen_signer(choice: SignerChoice) -> Iterator[CertSigner]:
     """The certificate and key the options name, opened (the services validate it against the trust list)."""
+    from auditor.identity.signer import TokenSpec, open_signer
+    from auditor.identity.trust import IdentityError
+
     if choice.p12 is not None:
         opened = open_signer(p12=choice.p12, passphrase=_secret(choice.passphrase_file, ENV_PASSPHRASE,
                                                                      _("Passphrase")))
@@ -82,6 +87,8 @@ def chosen_signer(choice: SignerChoice) -> Iterator[CertSigner]:
 def officer_signer(choice: SignerChoice, session: Session) -> Iterator[tuple[CertSigner, Officer]]:
     """The chosen signer, and the officer its certificate names once validated against the workspace's trust list
     (chain, validity now, imported CRLs, key usage)."""
+    from auditor.identity.trust import validate
+
     with chosen_signer(choice) as signer:
         officer = validate(session, signer.certificate, signer.chain, clock.now())
         yield signer, officer

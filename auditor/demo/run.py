@@ -22,7 +22,8 @@ from auditor.demo.dossier import DemoDossier, run_demo_dossier
 from auditor.demo.lab import DemoLab, Served
 from auditor.demo.reports import DemoReports, run_demo_reports
 from auditor.demo.zones import DemoZones, zone_inventory
-from auditor.findings.lifecycle import FindingView, list_findings
+from auditor.findings.lifecycle import list_findings
+from auditor.findings.view import FindingView
 from auditor.i18n import _
 from auditor.inventory.load import load_inventory
 from auditor.problems import InputError, Problem, display_path

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from auditor.findings.lifecycle import FindingView
+from auditor.findings.view import FindingView
 from auditor.inventory.model import Inventory, System
 from auditor.levels.propose import Proposal
 from auditor.levels.regimes import RegimeSpec

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from auditor import clock
 from auditor.evaluate.outcome import Outcome
 from auditor.findings.policy import AcceptancePolicy
+from auditor.findings.view import FindingView, effective_view, matches_check
 from auditor.i18n import _
 from auditor.inventory.model import Inventory
 from auditor.ledger.chain import append, canonical
@@ -133,43 +134,6 @@ def _write(session: Session, new: list[dict[str, Any]], touched: list[_Known], r
             session.execute(update(FindingRow), batch[i:i + INSERT_BATCH])
 
 
-@dataclass(frozen=True)
-class FindingView:
-    id: int
-    check: str
-    system: str
-    target: str
-    severity: Severity
-    status: FindingStatus
-    first_seen: dt.datetime
-    last_seen: dt.datetime
-    resolved_at: dt.datetime | None
-    detail: dict[str, Any]
-    acceptance: dict[str, Any] | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "check": self.check, "system": self.system, "target": self.target,
-                "severity": self.severity, "status": self.status, "first_seen": self.first_seen.isoformat(),
-                "last_seen": self.last_seen.isoformat(),
-                "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
-                "detail": self.detail, "acceptance": self.acceptance}
-
-
-def effective_view(row: Any, acceptance: RiskAcceptanceRow | None, today: dt.date) -> FindingView:
-    """``row``: a FindingRow or a row of the same columns."""
-    status = FindingStatus(row.status)
-    acc = None
-    if acceptance is not None:
-        active = acceptance.expires_on >= today
-        acc = {"justification": acceptance.justification, "accepted_by": acceptance.accepted_by,
-               "accepted_at": acceptance.accepted_at.isoformat(), "expires_on": acceptance.expires_on.isoformat(),
-               "expired": not active}
-        if status is FindingStatus.OPEN and active:
-            status = FindingStatus.ACCEPTED
-    return FindingView(row.id, row.check_id, row.system_id, row.target, Severity(row.severity), status,
-                       row.first_seen, row.last_seen, row.resolved_at, row.detail, acc)
-
-
 def list_findings(session: Session, today: dt.date, *, systems: set[str] | None = None,
                   include_resolved: bool = False, check_prefix: str | None = None) -> list[FindingView]:
     table = table_of(FindingRow)
@@ -185,7 +149,7 @@ def list_findings(session: Session, today: dt.date, *, systems: set[str] | None 
             latest[acc.finding_id] = acc
     views = [effective_view(r, latest.get(r.id), today) for r in rows]
     if check_prefix:
-        views = [v for v in views if v.check == check_prefix or v.check.startswith(check_prefix + ".")]
+        views = [v for v in views if matches_check(v, check_prefix)]
     return views
 
 

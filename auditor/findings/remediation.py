@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from auditor import clock
-from auditor.findings.lifecycle import FindingView
+from auditor.findings.view import FindingView
 from auditor.i18n import _, get_language
 from auditor.inventory.messages import problems_from
 from auditor.labels import label

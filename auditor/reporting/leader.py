@@ -17,8 +17,8 @@ from sqlmodel import col, select
 from auditor import clock
 from auditor.catalogue.checks import load_catalogue
 from auditor.context import Context
-from auditor.findings.lifecycle import effective_view
 from auditor.findings.remediation import load_remediation_policy, remediation_of
+from auditor.findings.view import effective_view
 from auditor.i18n import pick
 from auditor.inventory.model import Inventory
 from auditor.levels.current import current_levels

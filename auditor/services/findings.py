@@ -8,9 +8,10 @@ from sqlmodel import Session
 
 from auditor import clock
 from auditor.context import Context
-from auditor.findings.lifecycle import AcceptanceError, FindingView, accept_risk, list_findings
+from auditor.findings.lifecycle import AcceptanceError, accept_risk, list_findings
 from auditor.findings.policy import load_acceptance_policy
 from auditor.findings.remediation import ASSIGNABLE
+from auditor.findings.view import FindingView
 from auditor.i18n import _
 from auditor.identity.signer import CertSigner
 from auditor.identity.trust import validate

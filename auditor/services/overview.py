@@ -12,9 +12,10 @@ from sqlmodel import col, select
 
 from auditor.catalogue.checks import load_catalogue
 from auditor.context import Context
-from auditor.findings.lifecycle import FindingView, effective_view, list_findings
+from auditor.findings.lifecycle import list_findings
 from auditor.findings.policy import load_acceptance_policy
 from auditor.findings.remediation import Remediation, load_remediation_policy, remediation_of
+from auditor.findings.view import FindingView, effective_view
 from auditor.i18n import _
 from auditor.inventory.model import System
 from auditor.levels.current import current_levels

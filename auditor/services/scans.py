@@ -7,7 +7,8 @@ from typing import Any
 
 from auditor import clock
 from auditor.context import Context
-from auditor.findings.lifecycle import FindingView, list_findings
+from auditor.findings.lifecycle import list_findings
+from auditor.findings.view import FindingView
 from auditor.i18n import _
 from auditor.obligations.model import audit_fail_from, load_rules
 from auditor.problems import UserError

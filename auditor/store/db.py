@@ -17,13 +17,12 @@ from sqlmodel import Session, create_engine
 from auditor.faults import SQLITE_BUSY_SECONDS, store_fault
 from auditor.i18n import _
 from auditor.problems import StoreError
+from auditor.store.where import ENV_URL, HEAD_REVISION, sqlite_file
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-ENV_URL = "AUDITOR_DATABASE_URL"
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0014"  # the newest migration; a test checks it against the migrations folder
 # a PostgreSQL address that accepts the connection and never answers must not hang a command (or the scheduler)
 # for ever: connecting gives up after this long (unless the URL says connect_timeout=), and a server that stops
 # answering mid-work is noticed by TCP keepalives within about a minute
@@ -33,7 +32,7 @@ PG_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 
 
 
 def default_url(workspace: Path) -> str:
-    return f"sqlite:///{(workspace / '.auditor' / 'auditor.sqlite').resolve()}"
+    return f"sqlite:///{sqlite_file(workspace)}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
