@@ -104,25 +104,27 @@ def _fail_run(store: Store, run_id: int, error: str) -> None:
 
 def _finish(store: Store, report: ScanReport, outcomes: list[Outcome], now: dt.datetime, errors: list[dict[str, str]],
             extra: Callable[[Session], None] | None = None, started_by: str | None = None) -> None:
-    """Findings, the run's row, its ledger entry and any observations: one transaction."""
+    """Findings, the run's row, its ledger entry and any observations: one transaction. ``outcomes`` is emptied once
+    applied: a fleet's run holds hundreds of thousands, and the ledger entry is made after."""
     with store.session() as s:
         if extra is not None:
             extra(s)
-        report.applied = apply_outcomes(s, report.run_id, outcomes, now)
         run = s.get(ScanRunRow, report.run_id)
         assert run is not None
-        run.status, run.finished_at = RunStatus.COMPLETED, clock.now()
         run.failed = sum(1 for o in outcomes if o.verdict is Verdict.FAIL)
         run.indeterminate = sum(1 for o in outcomes if o.verdict is Verdict.INDETERMINATE)
-        run.errors = errors
         run.systems = sorted({o.system for o in outcomes if o.verdict is not Verdict.INDETERMINATE})
+        a = apply_outcomes(s, report.run_id, outcomes, now)
+        outcomes.clear()
+        run.status, run.finished_at = RunStatus.COMPLETED, clock.now()
+        run.errors = errors
         s.add(run)
-        a = report.applied
         append(s, "scan.completed", f"scan/{report.run_id}", {
             "run": report.run_id, "family": report.family, "targets": report.targets, "opened": a.opened,
             "updated": a.updated, "resolved": a.resolved, "indeterminate": a.indeterminate, "systems": run.systems,
             "finished_at": clock.stamp(run.finished_at), "findings": a.changes,
             **({"by": started_by} if started_by else {})})
+    report.applied = replace(a, changes=[])  # the changes are the ledger's; the report keeps the counts
 
 
 @dataclass
@@ -174,9 +176,9 @@ def run_family(family: Family, store: Store, progress: Progress | None = None,
     except BaseException as exc:
         _fail_run(store, run_id, f"{type(exc).__name__}: {exc}")
         raise
-    _finish(store, report, outcomes, now, errors, lambda s: family.keep(s, run_id, now), started_by)
     report.judged = {(o.check, o.system, o.target) for o in outcomes}
     report.indeterminate = [o for o in outcomes if o.verdict is Verdict.INDETERMINATE]
+    _finish(store, report, outcomes, now, errors, lambda s: family.keep(s, run_id, now), started_by)
     report.seconds = time.monotonic() - started
     return report
 

@@ -63,23 +63,36 @@ def apply_lang(lang: str | None) -> None:
 def print_json(data: Any) -> None:
     """One JSON document on stdout: its outer two levels indented, each item below them (a finding, a system) on
     one line. A scan of a fleet can list 100,000 findings: each line is made by the C encoder and written as it
-    is made, where indenting every level would take the pure-Python encoder and the whole text in memory."""
+    is made, where indenting every level would take the pure-Python encoder and the whole text in memory. A list
+    given as an iterator is written as a list, each item made only when it is written."""
     _write_json(data, sys.stdout.write, 0)
     sys.stdout.write("\n")
 
 
 def _write_json(data: Any, write: Callable[[str], Any], depth: int) -> None:
+    if isinstance(data, Iterator):
+        if depth >= 2:
+            data = list(data)
+        else:
+            _write_items(((None, v) for v in data), False, write, depth)
+            return
     if depth >= 2 or not isinstance(data, dict | list) or not data:
         write(json.dumps(data, ensure_ascii=False, default=str))
         return
+    _write_items(iter(data.items()) if isinstance(data, dict) else ((None, v) for v in data), isinstance(data, dict),
+                 write, depth)
+
+
+def _write_items(items: Iterator[tuple[Any, Any]], mapping: bool, write: Callable[[str], Any], depth: int) -> None:
     pad, end = "  " * (depth + 1), "  " * depth
-    items = list(data.items()) if isinstance(data, dict) else list(enumerate(data))
-    write("{\n" if isinstance(data, dict) else "[\n")
-    for i, (key, value) in enumerate(items):
-        write(pad + (json.dumps(str(key), ensure_ascii=False) + ": " if isinstance(data, dict) else ""))
+    opening, closing = ("{", "}") if mapping else ("[", "]")
+    first = True
+    for key, value in items:
+        write(opening + "\n" if first else ",\n")
+        first = False
+        write(pad + (json.dumps(str(key), ensure_ascii=False) + ": " if mapping else ""))
         _write_json(value, write, depth + 1)
-        write(",\n" if i < len(items) - 1 else "\n")
-    write(end + ("}" if isinstance(data, dict) else "]"))
+    write(opening + closing if first else "\n" + end + closing)
 
 
 def handle_errors(fn: F) -> F:

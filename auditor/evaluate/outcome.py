@@ -8,7 +8,7 @@ from typing import Any
 from auditor.vocabulary import Severity, Verdict
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a fleet's patch scan holds hundreds of thousands
 class Outcome:
     check: str
     system: str

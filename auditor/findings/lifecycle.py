@@ -142,11 +142,10 @@ def list_findings(session: Session, today: dt.date, *, systems: set[str] | None 
         query = query.where(table.c.system_id.in_(systems))
     if not include_resolved:
         query = query.where(table.c.status == FindingStatus.OPEN)
-    rows = list(session.execute(query.order_by(table.c.system_id, table.c.target, table.c.check_id)))
-    latest: dict[int, RiskAcceptanceRow] = {}
-    if rows:
-        for acc in session.exec(select(RiskAcceptanceRow).order_by(col(RiskAcceptanceRow.id))):
-            latest[acc.finding_id] = acc
+    # acceptances first (a handful), so the findings (perhaps hundreds of thousands) are turned into views as they
+    # are read, never all held twice
+    latest = {acc.finding_id: acc for acc in session.exec(select(RiskAcceptanceRow).order_by(col(RiskAcceptanceRow.id)))}
+    rows = session.execute(query.order_by(table.c.system_id, table.c.target, table.c.check_id))
     views = [effective_view(r, latest.get(r.id), today) for r in rows]
     if check_prefix:
         views = [v for v in views if matches_check(v, check_prefix)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,7 +23,7 @@ class StoredAcceptance(Protocol):
     def expires_on(self) -> dt.date: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a fleet's patch scan holds hundreds of thousands
 class FindingView:
     id: int
     check: str
@@ -56,8 +57,9 @@ def effective_view(row: Any, acceptance: StoredAcceptance | None, today: dt.date
                "expired": not active}
         if status is FindingStatus.OPEN and active:
             status = FindingStatus.ACCEPTED
-    return FindingView(row.id, row.check_id, row.system_id, row.target, Severity(row.severity), status,
-                       row.first_seen, row.last_seen, row.resolved_at, row.detail, acc)
+    # a fleet's listing has hundreds of thousands of findings of a few checks and systems: one copy of each name
+    return FindingView(row.id, sys.intern(row.check_id), sys.intern(row.system_id), row.target,
+                       Severity(row.severity), status, row.first_seen, row.last_seen, row.resolved_at, row.detail, acc)
 
 
 def matches_check(view: FindingView, check_prefix: str | None) -> bool:
