@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -258,7 +259,7 @@ def _open_targets(s: Session, systems: set[str], checks: tuple[str, ...]) -> dic
             t.c.system_id.in_(ordered[i:i + IN_CHUNK]), t.c.status == FindingStatus.OPEN,
             t.c.check_id.in_(checks)))
         for check, system, target in rows:
-            out[(system, _HOST_OF.split(target, maxsplit=1)[0])].add((check, target))
+            out[(system, _HOST_OF.split(target, maxsplit=1)[0])].add((sys.intern(check), target))
     return out
 
 

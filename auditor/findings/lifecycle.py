@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -53,7 +54,7 @@ def finding_record(check: str, system: str, target: str, severity: str, status: 
             clock.stamp(resolved_at) if resolved_at else None]
 
 
-@dataclass
+@dataclass(slots=True)  # a fleet's rescan holds one per stored finding
 class _Known:
     """A finding already stored, as this run leaves it (read without its detail; written back by primary key)."""
 
@@ -66,7 +67,8 @@ class _Known:
     times_seen: int
     first_seen: dt.datetime
     resolved_at: dt.datetime | None
-    seen: dict[str, Any] | None = None  # what a failing outcome sets: last_seen, last_run_id, severity, detail
+    seen: bool = False  # a failing outcome saw it again (its last_seen and last_run_id become this run's)
+    detail: dict[str, Any] | None = None  # what that outcome saw
     touched: bool = False
 
 
@@ -74,7 +76,11 @@ def _known(session: Session, systems: set[str]) -> dict[tuple[str, str, str], _K
     t = table_of(FindingRow)
     query = sa_select(t.c.id, t.c.check_id, t.c.system_id, t.c.target, t.c.status, t.c.severity, t.c.times_seen,
                       t.c.first_seen, t.c.resolved_at).where(t.c.system_id.in_(sorted(systems)))
-    return {(r.check_id, r.system_id, r.target): _Known(*r) for r in session.execute(query)}
+    known = {}
+    for r in session.execute(query):
+        check, system = sys.intern(r.check_id), sys.intern(r.system_id)  # a few names, hundreds of thousands of rows
+        known[(check, system, r.target)] = _Known(r.id, check, system, *r[3:])
+    return known
 
 
 def apply_outcomes(session: Session, run_id: int, outcomes: Iterable[Outcome], now: dt.datetime) -> ApplyResult:
@@ -109,12 +115,12 @@ def apply_outcomes(session: Session, run_id: int, outcomes: Iterable[Outcome], n
             if row.severity != o.severity:
                 changed[key] = row
             row.severity, row.times_seen, row.touched = o.severity, row.times_seen + 1, True
-            row.seen = {"last_seen": now, "last_run_id": run_id, "detail": o.detail}
+            row.seen, row.detail = True, o.detail
         elif row is not None and row.status == FindingStatus.OPEN:
             row.status, row.resolved_at, row.touched = FindingStatus.RESOLVED, now, True
             changed[key] = row
             resolved += 1
-    _write(session, list(new_rows.values()), [r for r in existing.values() if r.touched], run_id)
+    _write(session, list(new_rows.values()), [r for r in existing.values() if r.touched], run_id, now)
     changes = [finding_record(r.check_id, r.system_id, r.target, r.severity, r.status, r.first_seen, r.resolved_at)
                for r in changed.values()]
     changes += [finding_record(v["check_id"], v["system_id"], v["target"], v["severity"], v["status"], now, None)
@@ -122,16 +128,22 @@ def apply_outcomes(session: Session, run_id: int, outcomes: Iterable[Outcome], n
     return ApplyResult(opened, updated, resolved, indeterminate, sorted(changes))
 
 
-def _write(session: Session, new: list[dict[str, Any]], touched: list[_Known], run_id: int) -> None:
+def _write(session: Session, new: list[dict[str, Any]], touched: list[_Known], run_id: int, now: dt.datetime) -> None:
+    """New findings inserted, known ones updated by primary key, a batch at a time (each batch's parameters are made
+    only when it is written)."""
     for i in range(0, len(new), INSERT_BATCH):
         session.execute(insert(FindingRow), new[i:i + INSERT_BATCH])
-    seen = [{"id": r.id, "status": r.status, "resolved_at": r.resolved_at, "severity": r.severity,
-             "times_seen": r.times_seen, **r.seen} for r in touched if r.seen is not None]
-    gone = [{"id": r.id, "status": r.status, "resolved_at": r.resolved_at, "last_run_id": run_id}
-            for r in touched if r.seen is None]
-    for batch in (seen, gone):
-        for i in range(0, len(batch), INSERT_BATCH):
-            session.execute(update(FindingRow), batch[i:i + INSERT_BATCH])
+    seen = [r for r in touched if r.seen]
+    gone = [r for r in touched if not r.seen]
+    for i in range(0, len(seen), INSERT_BATCH):
+        session.execute(update(FindingRow), [
+            {"id": r.id, "status": r.status, "resolved_at": r.resolved_at, "severity": r.severity,
+             "times_seen": r.times_seen, "last_seen": now, "last_run_id": run_id, "detail": r.detail}
+            for r in seen[i:i + INSERT_BATCH]])
+    for i in range(0, len(gone), INSERT_BATCH):
+        session.execute(update(FindingRow), [
+            {"id": r.id, "status": r.status, "resolved_at": r.resolved_at, "last_run_id": run_id}
+            for r in gone[i:i + INSERT_BATCH]])
 
 
 def list_findings(session: Session, today: dt.date, *, systems: set[str] | None = None,
