@@ -57,8 +57,7 @@ def test_a_command_help_imports_its_own_module_only(tmp_path: Path) -> None:
     assert not tops & NOT_FOR_LISTING, sorted(tops & NOT_FOR_LISTING)
 
 
-def test_findings_json_reads_the_store_without_orm_scanner_or_report_engine(cli: Callable[..., Result],
-                                                                              demo_inventory_ws: Path) -> None:
+def test_findings_json_reads_the_store_without_orm_scanner_or_report_engine(demo_inventory_ws: Path) -> None:
     first = imported(["findings", "--json", "-w", str(demo_inventory_ws)], REPO)
     assert {"sqlalchemy", "sqlmodel"} <= first  # no store yet: it was made, and the inventory taken in
     mods = imported(["findings", "--json", "-w", str(demo_inventory_ws)], REPO)
