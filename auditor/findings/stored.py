@@ -21,7 +21,6 @@ import json
 import os
 import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 
 from auditor import clock
 from auditor.faults import SQLITE_BUSY_SECONDS
@@ -66,8 +65,6 @@ def _current(conn: sqlite3.Connection, ws: Workspace, today: dt.date, systems: l
         row: tuple[object, ...] | None = conn.execute(sql, args).fetchone()
         return row
 
-    if one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'") is None:
-        return False
     if one("SELECT version_num FROM alembic_version") != (HEAD_REVISION,):
         return False
     raw = read_files(ws.inventory_path)
@@ -92,10 +89,10 @@ def list_stored(ws: Workspace, today: dt.date, *, systems: list[str] | None = No
     if os.environ.get(ENV_URL):
         return None
     db = sqlite_file(ws.root)
-    if not db.is_file() or db.is_symlink():
+    if not db.is_file():
         return None
     try:
-        conn = sqlite3.connect(f"{Path(db).as_uri()}?mode=ro", uri=True, timeout=SQLITE_BUSY_SECONDS)
+        conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=SQLITE_BUSY_SECONDS)
     except sqlite3.Error:
         return None
     try:
@@ -120,7 +117,7 @@ def list_stored(ws: Workspace, today: dt.date, *, systems: list[str] | None = No
                     "ORDER BY id"):
                 latest[f] = _Acceptance(justification, by, _instant(at), dt.date.fromisoformat(expires))
     except (sqlite3.Error, ValueError):
-        return None  # a store this reader does not understand: the full way says what is wrong with it
+        return None  # a store this reader does not understand (no alembic_version...): the full way says what is wrong
     finally:
         conn.close()
     views = [effective_view(r, latest.get(r.id), today) for r in rows]
